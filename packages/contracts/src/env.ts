@@ -1,0 +1,29 @@
+/**
+ * Names of every environment variable the platform reads. `infra/` sets them on Lambda functions and
+ * the local runtime sets them on its process, so each name is written once, here.
+ */
+export const Env = {
+  stage: "SDP_STAGE",
+  region: "AWS_REGION",
+  platformTenantsTable: "SDP_TENANTS_TABLE",
+  destinationTemplate: "SDP_DESTINATION_TEMPLATE",
+  destinationProvisioner: "SDP_DESTINATION_PROVISIONER",
+  tokenIssuer: "SDP_TOKEN_ISSUER",
+  tokenAudience: "SDP_TOKEN_AUDIENCE",
+  jwksUrl: "SDP_JWKS_URL",
+  ingestStream: "SDP_INGEST_STREAM",
+  logLevel: "SDP_LOG_LEVEL",
+  dataDir: "SDP_DATA_DIR",
+  ports: "SDP_PORTS",
+  apiPort: "SDP_API_PORT",
+  dynamodbPort: "SDP_DYNAMODB_PORT",
+  kinesisPort: "SDP_KINESIS_PORT",
+  mqttPort: "SDP_MQTT_PORT",
+  host: "SDP_HOST",
+  endpointDynamodb: "AWS_ENDPOINT_URL_DYNAMODB",
+  endpointDynamodbStreams: "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+  endpointKinesis: "AWS_ENDPOINT_URL_KINESIS",
+  endpointCloudformation: "AWS_ENDPOINT_URL_CLOUDFORMATION",
+} as const;
+
+export type EnvName = (typeof Env)[keyof typeof Env];

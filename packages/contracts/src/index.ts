@@ -1,0 +1,6 @@
+export * from "./destination";
+export * from "./env";
+export * from "./manifest";
+export * from "./principal";
+export * from "./problem";
+export * from "./tenancy";

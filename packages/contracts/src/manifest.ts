@@ -1,0 +1,180 @@
+import type { z } from "zod";
+import type { PrincipalKind, StaffRole } from "./principal";
+
+/**
+ * A service manifest (DESIGN §2) declares everything about a service's wiring once: the CDK app and
+ * the local runtime are both generated from it. Manifests are plain data; handlers are referenced by
+ * module path so that reading a manifest never loads handler code.
+ */
+export interface HandlerRef {
+  /** Module path relative to the repository root, e.g. `functions/tenants/src/handlers/createTenant.ts`. */
+  readonly file: string;
+  /** Name of the exported Lambda handler function. */
+  readonly export: string;
+  /** Lambda memory in MB (default 512) and timeout in seconds (default 10). */
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Who may reach a route before the handler's own checks. `none` skips the authorizer. */
+export type RouteAuth =
+  | { readonly mode: "none" }
+  | {
+      readonly mode: "authorizer";
+      /** Principal kinds admitted; the handler may narrow further (e.g. by record). */
+      readonly principals: readonly PrincipalKind[];
+      /** For staff principals, the roles admitted (any of). Omitted: every staff role. */
+      readonly staffRoles?: readonly StaffRole[];
+      /** For SME principals, the API key scope required. */
+      readonly scope?: string;
+    };
+
+export interface RouteResponse {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+export interface RouteDeclaration {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly method: HttpMethod;
+  /** API Gateway resource path with `{param}` segments, e.g. `/platform/tenants/{slug}`. */
+  readonly path: string;
+  readonly auth: RouteAuth;
+  readonly handler: HandlerRef;
+  readonly request?: {
+    readonly params?: z.ZodType;
+    readonly query?: z.ZodType;
+    readonly body?: z.ZodType;
+    readonly headers?: z.ZodType;
+  };
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+}
+
+export type AttributeType = "S" | "N" | "B";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexDeclaration {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly projection: "ALL" | "KEYS_ONLY";
+}
+
+export type StreamViewType = "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+
+export interface TableDeclaration {
+  /** Purpose suffix of the physical name; empty for the service's main table. */
+  readonly purpose: string;
+  /** `tenant`: one table per destination; `platform`: one control-plane table. */
+  readonly scope: "tenant" | "platform";
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly indexes?: readonly IndexDeclaration[];
+  readonly ttlAttribute?: string;
+  readonly stream?: StreamViewType;
+}
+
+/** A platform-scope Kinesis data stream owned by the service. */
+export interface KinesisStreamDeclaration {
+  readonly purpose: string;
+  readonly shardCount: number;
+  readonly retentionHours?: number;
+}
+
+/** A platform-scope dead-letter queue owned by the service. */
+export interface QueueDeclaration {
+  readonly purpose: string;
+}
+
+export type StreamSource =
+  | { readonly kind: "dynamodb"; readonly tablePurpose: string; readonly scope: "tenant" | "platform" }
+  | { readonly kind: "kinesis"; readonly streamPurpose: string };
+
+/** An event source mapping, with Lambda's own settings and their Lambda defaults when omitted. */
+export interface StreamConsumerDeclaration {
+  readonly name: string;
+  readonly source: StreamSource;
+  readonly handler: HandlerRef;
+  readonly batchSize?: number;
+  readonly maximumBatchingWindowSeconds?: number;
+  readonly startingPosition?: "TRIM_HORIZON" | "LATEST";
+  /** -1 means retry until the record expires (Lambda's default). */
+  readonly maximumRetryAttempts?: number;
+  /** -1 means no age limit (Lambda's default). */
+  readonly maximumRecordAgeSeconds?: number;
+  readonly bisectBatchOnFunctionError?: boolean;
+  readonly reportBatchItemFailures?: boolean;
+  /** Purpose of a queue declared by this service that receives records that could not be processed. */
+  readonly onFailureQueue?: string;
+}
+
+export interface EventPattern {
+  readonly source?: readonly string[];
+  readonly detailType?: readonly string[];
+}
+
+export interface EventConsumerDeclaration {
+  readonly name: string;
+  readonly pattern: EventPattern;
+  readonly handler: HandlerRef;
+}
+
+export interface ScheduleDeclaration {
+  readonly name: string;
+  /** An EventBridge rate expression: `rate(<n> minute|minutes|hour|hours|day|days)`. */
+  readonly rate: string;
+  readonly handler: HandlerRef;
+}
+
+/**
+ * An IoT Core topic rule into a Kinesis stream. `partitionKey` is an IoT substitution template such
+ * as `${topic(2)}/${topic(3)}`.
+ */
+export interface IotRuleDeclaration {
+  readonly name: string;
+  readonly topicFilter: string;
+  readonly streamPurpose: string;
+  readonly partitionKey: string;
+  readonly errorQueue: string;
+}
+
+export interface ServiceManifest {
+  readonly service: string;
+  readonly description: string;
+  readonly routes?: readonly RouteDeclaration[];
+  readonly tables?: readonly TableDeclaration[];
+  readonly streams?: readonly KinesisStreamDeclaration[];
+  readonly queues?: readonly QueueDeclaration[];
+  readonly streamConsumers?: readonly StreamConsumerDeclaration[];
+  readonly eventConsumers?: readonly EventConsumerDeclaration[];
+  readonly schedules?: readonly ScheduleDeclaration[];
+  readonly iotRules?: readonly IotRuleDeclaration[];
+  /** The service hosts the API Gateway request authorizer. */
+  readonly authorizer?: HandlerRef;
+}
+
+export function defineService<const M extends ServiceManifest>(manifest: M): M {
+  return manifest;
+}
+
+/** Lambda's defaults for an event source mapping, applied wherever a declaration omits a setting. */
+export const EVENT_SOURCE_DEFAULTS = {
+  batchSize: 100,
+  maximumBatchingWindowSeconds: 0,
+  startingPosition: "TRIM_HORIZON",
+  maximumRetryAttempts: -1,
+  maximumRecordAgeSeconds: -1,
+  bisectBatchOnFunctionError: false,
+  reportBatchItemFailures: false,
+} as const;
+
+export function withEventSourceDefaults(consumer: StreamConsumerDeclaration) {
+  return { ...EVENT_SOURCE_DEFAULTS, ...consumer };
+}

@@ -1,0 +1,5 @@
+export * from "./clock";
+export * from "./config";
+export * from "./context";
+export * from "./ids";
+export * from "./logger";

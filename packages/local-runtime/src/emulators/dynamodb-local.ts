@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { waitForPort } from "../net";
+
+export interface DynamoDbLocalOptions {
+  readonly port: number;
+  readonly host?: string;
+  /** Directory for the database file; omitted: in memory (tests). */
+  readonly dataDir?: string;
+}
+
+export interface RunningDynamoDbLocal {
+  readonly endpoint: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The DynamoDB Local jar shipped inside the `amplify-dynamodb-simulator` npm package. */
+export function dynamoDbLocalJar(): string {
+  const require = createRequire(import.meta.url);
+  const packageJson = require.resolve("amplify-dynamodb-simulator/package.json");
+  return join(dirname(packageJson), "emulator", "DynamoDBLocal.jar");
+}
+
+export class JavaMissingError extends Error {
+  constructor(cause?: unknown) {
+    super(
+      "DynamoDB Local needs a Java runtime (17 or newer) on PATH. Install one, e.g. `apt-get install openjdk-17-jre-headless`, then start again.",
+      { cause },
+    );
+    this.name = "JavaMissingError";
+  }
+}
+
+export function assertJavaAvailable(): void {
+  const result = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (result.error || result.status !== 0) throw new JavaMissingError(result.error);
+}
+
+/** Starts DynamoDB Local (the AWS jar) as a child process and waits until it accepts connections. */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<RunningDynamoDbLocal> {
+  assertJavaAvailable();
+  const host = options.host ?? "127.0.0.1";
+  const jar = dynamoDbLocalJar();
+  const storage = options.dataDir ? ["-dbPath", options.dataDir] : ["-inMemory"];
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn(
+    "java",
+    [
+      "-Xmx1g",
+      `-Djava.library.path=${join(dirname(jar), "DynamoDBLocal_lib")}`,
+      "-jar",
+      jar,
+      "-sharedDb",
+      ...storage,
+      "-port",
+      String(options.port),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], cwd: dirname(jar) },
+  );
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    if (output.length < 10_000) output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<never>((_, reject) => {
+    child.once("exit", (code) => reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim()}`)));
+  });
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(options.port, host, 60_000), exited]);
+  return {
+    endpoint: `http://${host}:${options.port}`,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
