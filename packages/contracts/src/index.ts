@@ -4,3 +4,5 @@ export * from "./manifest";
 export * from "./principal";
 export * from "./problem";
 export * from "./tenancy";
+export * from "./tenants";
+export * from "./gateway";
