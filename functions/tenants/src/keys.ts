@@ -5,3 +5,7 @@ export const TenantKeys = {
   kind: "kind",
   byKindIndex: "byKind",
 } as const;
+
+/** Purpose of the platform table holding the registry, as declared in the manifest. */
+export const REGISTRY_TABLE = "registry";
+export const TENANTS_SERVICE = "tenants";

@@ -6,18 +6,18 @@ import {
   TenantList,
   TenantSlugParams,
 } from "@sdp/contracts";
-import { TenantKeys } from "./keys";
+import { REGISTRY_TABLE, TENANTS_SERVICE, TenantKeys } from "./keys";
 
 const admin = { mode: "authorizer", principals: ["platform-admin"] } as const;
 const handler = (name: string) => ({ file: `functions/tenants/src/handlers/${name}.ts`, export: "handler" });
 
 /** The control plane's tenant registry: destinations, and the provisioning of their resources. */
 export const tenantsManifest = defineService({
-  service: "tenants",
+  service: TENANTS_SERVICE,
   description: "Destinations (tenants) of the platform and the provisioning of their resources",
   tables: [
     {
-      purpose: "registry",
+      purpose: REGISTRY_TABLE,
       scope: "platform",
       partitionKey: { name: TenantKeys.pk, type: "S" },
       sortKey: { name: TenantKeys.sk, type: "S" },
@@ -30,6 +30,13 @@ export const tenantsManifest = defineService({
         },
       ],
       stream: "NEW_AND_OLD_IMAGES",
+    },
+    {
+      // Each destination's own audit log (DESIGN §5): hash-chained entries, one partition per day.
+      purpose: "audit",
+      scope: "tenant",
+      partitionKey: { name: TenantKeys.pk, type: "S" },
+      sortKey: { name: TenantKeys.sk, type: "S" },
     },
   ],
   queues: [{ purpose: "provisioning-dlq" }],
@@ -71,7 +78,7 @@ export const tenantsManifest = defineService({
   streamConsumers: [
     {
       name: "provisionDestination",
-      source: { kind: "dynamodb", tablePurpose: "registry", scope: "platform" },
+      source: { kind: "dynamodb", tablePurpose: REGISTRY_TABLE, scope: "platform" },
       handler: { ...handler("provisionDestination"), timeoutSeconds: 300 },
       batchSize: 10,
       startingPosition: "TRIM_HORIZON",

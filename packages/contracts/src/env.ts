@@ -5,9 +5,9 @@
 export const Env = {
   stage: "SDP_STAGE",
   region: "AWS_REGION",
-  platformTenantsTable: "SDP_TENANTS_TABLE",
   destinationTemplate: "SDP_DESTINATION_TEMPLATE",
   destinationProvisioner: "SDP_DESTINATION_PROVISIONER",
+  destinationStackRoleArn: "SDP_DESTINATION_STACK_ROLE_ARN",
   tokenIssuer: "SDP_TOKEN_ISSUER",
   tokenAudience: "SDP_TOKEN_AUDIENCE",
   jwksUrl: "SDP_JWKS_URL",
@@ -27,3 +27,15 @@ export const Env = {
 } as const;
 
 export type EnvName = (typeof Env)[keyof typeof Env];
+
+/**
+ * The variable that carries the physical name of a platform table: `SDP_TABLE_<SERVICE>_<PURPOSE>`.
+ * infra sets it on the service's functions; the local runtime sets it on its process.
+ */
+export function platformTableEnvName(service: string, purpose: string): string {
+  return ["SDP_TABLE", service, purpose]
+    .filter(Boolean)
+    .join("_")
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]/g, "_");
+}

@@ -178,3 +178,13 @@ export const EVENT_SOURCE_DEFAULTS = {
 export function withEventSourceDefaults(consumer: StreamConsumerDeclaration) {
   return { ...EVENT_SOURCE_DEFAULTS, ...consumer };
 }
+
+/**
+ * Deterministic Lambda function name of a handler: `sdp-<stage>-<service>-<module>[-<export>]`. The CDK
+ * app names functions with it, so per-destination stacks can reference them without lookups.
+ */
+export function functionName(stage: string, service: string, ref: HandlerRef): string {
+  const module = ref.file.split("/").pop()?.replace(/\.[cm]?[jt]s$/, "") ?? "handler";
+  const suffix = ref.export === "handler" ? "" : `-${ref.export}`;
+  return `sdp-${stage}-${service}-${module}${suffix}`.slice(0, 64);
+}

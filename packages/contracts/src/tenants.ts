@@ -46,7 +46,7 @@ export const Tenant = z.object({
   contact: TenantContact.optional(),
   status: TenantStatus,
   statusReason: z.string().optional(),
-  tables: z.array(z.string()),
+  resources: z.array(z.string()),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

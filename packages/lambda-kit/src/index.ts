@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./principal";
+export * from "./request";
+export * from "./response";
+export * from "./route";
