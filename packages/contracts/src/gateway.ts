@@ -10,6 +10,8 @@ export const GatewayResponses = {
   MISSING_AUTHENTICATION_TOKEN: { status: 404, code: "route-not-found", title: "Not found", detail: "no such route" },
   REQUEST_TOO_LARGE: { status: 413, code: "payload-too-large", title: "The request body is too large", detail: "the body exceeds 10 MB" },
   THROTTLED: { status: 429, code: "throttled", title: "Too many requests", detail: "slow down and retry later" },
+  INTEGRATION_FAILURE: { status: 502, code: "bad-gateway", title: "Bad gateway", detail: "the service gave no valid answer" },
+  INTEGRATION_TIMEOUT: { status: 504, code: "timeout", title: "Gateway timeout", detail: "the service did not answer in time" },
   DEFAULT_5XX: { status: 500, code: "internal", title: "Internal error", detail: "the request could not be completed" },
 } as const;
 

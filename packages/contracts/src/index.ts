@@ -6,3 +6,4 @@ export * from "./problem";
 export * from "./tenancy";
 export * from "./tenants";
 export * from "./gateway";
+export * from "./openapi";
