@@ -1,0 +1,3 @@
+export * from "./broker";
+export * from "./rules-bridge";
+export * from "./topic-policy";
