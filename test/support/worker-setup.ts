@@ -9,3 +9,4 @@ process.env.AWS_ENDPOINT_URL_DYNAMODB = inject("dynamodbEndpoint");
 process.env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS = inject("dynamodbEndpoint");
 process.env.AWS_ENDPOINT_URL_KINESIS = inject("kinesisEndpoint");
 process.env.SDP_LOG_LEVEL ??= "silent";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";

@@ -1,11 +1,11 @@
 import { AUTHORIZER_CONTEXT_PRINCIPAL, Env } from "@sdp/contracts";
-import { loadConfig, log } from "@sdp/kernel";
+import { log } from "@sdp/kernel";
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import { z } from "zod";
 import { principalFromClaims } from "./principal";
 
-const Config = z.object({
+export const AuthorizerConfig = z.object({
   [Env.tokenIssuer]: z.url(),
   [Env.jwksUrl]: z.url(),
   [Env.tokenAudience]: z.string().min(1),
@@ -16,7 +16,7 @@ export interface TokenVerifier {
 }
 
 /** Verifies JWTs from Cognito in AWS, from the local issuer locally: one path, configured by environment. */
-export function buildJwtVerifier(config: z.infer<typeof Config>): TokenVerifier {
+export function buildJwtVerifier(config: z.infer<typeof AuthorizerConfig>): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(config[Env.jwksUrl]), { cooldownDuration: 30_000 });
   return {
     async verify(token: string) {
@@ -46,7 +46,7 @@ function apiWideResource(methodArn: string): string {
 }
 
 export const buildHandler =
-  (verifier: TokenVerifier = buildJwtVerifier(loadConfig(Config))) =>
+  (verifier: TokenVerifier) =>
   async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const token = bearerToken(event);
     if (!token) throw unauthorized();
@@ -69,4 +69,3 @@ export const buildHandler =
     };
   };
 
-export const handler = buildHandler();

@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient, createDynamoDbClient, ensureTable } from "@sdp/aws";
-import { type DestinationTemplate, tableName } from "@sdp/contracts";
+import { type DestinationTemplate, platformTables, tableName } from "@sdp/contracts";
 import { describe, expect, it } from "vitest";
 import { buildDynamoDbProvisioner } from "../src/adapters/dynamodb-provisioner";
 import { buildDynamoDbTenantStore } from "../src/adapters/dynamodb-tenant-store";
@@ -8,7 +8,7 @@ import type { DestinationProvisioner } from "../src/domain/ports";
 import { Tenant } from "../src/domain/tenant";
 import { tenantsManifest } from "../src/manifest";
 
-const registrySpec = { service: "tenants", ...tenantsManifest.tables[0] };
+const [registrySpec] = platformTables([tenantsManifest]);
 const template: DestinationTemplate = {
   version: 1,
   tables: [
@@ -25,6 +25,7 @@ const template: DestinationTemplate = {
 
 async function freshStore() {
   const table = `registry-${crypto.randomUUID()}`;
+  if (!registrySpec) throw new Error("the tenants manifest declares no platform table");
   await ensureTable(createDynamoDbClient(), table, registrySpec);
   return buildDynamoDbTenantStore(createDocumentClient(), table);
 }
