@@ -79,7 +79,7 @@ export const tenantsManifest = defineService({
     {
       name: "provisionDestination",
       source: { kind: "dynamodb", tablePurpose: REGISTRY_TABLE, scope: "platform" },
-      handler: { ...handler("provisionDestination"), timeoutSeconds: 300 },
+      handler: { ...handler("provisionDestination"), timeoutSeconds: 300, capabilities: ["provision-destinations"] },
       batchSize: 10,
       startingPosition: "TRIM_HORIZON",
       maximumRetryAttempts: 3,

@@ -12,6 +12,8 @@ export const Env = {
   tokenAudience: "SDP_TOKEN_AUDIENCE",
   jwksUrl: "SDP_JWKS_URL",
   ingestStream: "SDP_INGEST_STREAM",
+  /** The platform event bus that outbox publishers put domain events on. */
+  eventBus: "SDP_EVENT_BUS",
   logLevel: "SDP_LOG_LEVEL",
   dataDir: "SDP_DATA_DIR",
   ports: "SDP_PORTS",

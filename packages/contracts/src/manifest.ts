@@ -14,7 +14,12 @@ export interface HandlerRef {
   /** Lambda memory in MB (default 512) and timeout in seconds (default 10). */
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /** Privileges beyond the service's own resources, granted by infra only to this function. */
+  readonly capabilities?: readonly HandlerCapability[];
 }
+
+/** `provision-destinations`: deploys and deletes per-destination stacks (the tenants provisioner). */
+export type HandlerCapability = "provision-destinations";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -139,6 +144,10 @@ export interface ScheduleDeclaration {
  */
 export interface IotRuleDeclaration {
   readonly name: string;
+  /**
+   * MQTT topic filter with the `{tenant}` placeholder, e.g. `dt/{tenant}/#`: in AWS each destination
+   * gets its own rule with its slug in place; locally one rule serves all, with `+` in place.
+   */
   readonly topicFilter: string;
   readonly streamPurpose: string;
   readonly partitionKey: string;

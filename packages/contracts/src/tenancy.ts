@@ -26,6 +26,11 @@ export function tableName(stage: string, scope: string, service: string, purpose
   return ["sdp", stage, scope, service, purpose].filter((part) => part !== undefined && part !== "").join("-");
 }
 
+/** The per-destination CloudFormation stack: created by the tenants provisioner, granted by infra. */
+export function destinationStackName(stage: string, slug: string): string {
+  return `sdp-${stage}-destination-${slug}`;
+}
+
 /** Physical name of a platform-scope Kinesis stream or queue, following the table convention. */
 export function platformResourceName(stage: string, service: string, purpose: string): string {
   return tableName(stage, PLATFORM_SCOPE, service, purpose);

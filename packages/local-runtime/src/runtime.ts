@@ -149,6 +149,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [Env.endpointKinesis]: kinesis.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
       [Env.stage]: LOCAL_STAGE,
+      [Env.eventBus]: `sdp-${LOCAL_STAGE}-events`,
       [Env.destinationProvisioner]: "dynamodb",
       [Env.destinationTemplate]: pathToFileURL(templateFile).href,
       [Env.tokenIssuer]: apiUrl,
@@ -296,7 +297,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return [
           {
             name: rule.name,
-            topicFilter: rule.topicFilter,
+            // One local rule serves every destination; AWS has one rule per destination instead.
+            topicFilter: rule.topicFilter.replaceAll("{tenant}", "+"),
             streamName: platformResourceName(LOCAL_STAGE, manifest.service, rule.streamPurpose),
             partitionKey: rule.partitionKey,
             errorQueue,

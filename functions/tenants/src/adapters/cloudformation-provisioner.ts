@@ -6,6 +6,7 @@ import {
   DescribeStacksCommand,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
+import { destinationStackName } from "@sdp/contracts";
 import type { DestinationProvisioner } from "../domain/ports";
 
 export interface CloudFormationProvisionerOptions {
@@ -17,8 +18,6 @@ export interface CloudFormationProvisionerOptions {
   readonly pollIntervalMs?: number;
   readonly timeoutMs?: number;
 }
-
-export const destinationStackName = (stage: string, slug: string) => `sdp-${stage}-destination-${slug}`;
 
 const DONE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE"]);
 const FAILED = new Set(["CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED"]);
