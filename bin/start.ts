@@ -18,6 +18,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const started = Date.now();
 process.stderr.write(`Starting the Smart Destination Platform (data in ${dataDir})\n`);
 
+// A summary left by a killed run would describe a platform that is gone.
+removeRuntimeSummary(dataDir);
 const runtime = await startLocalRuntime({ manifests: serviceManifests, root, dataDir });
 let stopping = false;
 const shutdown = async (signal: string) => {

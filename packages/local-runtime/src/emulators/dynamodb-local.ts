@@ -46,9 +46,16 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   const jar = dynamoDbLocalJar();
   const storage = options.dataDir ? ["-dbPath", options.dataDir] : ["-inMemory"];
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // The JVM is started through a small shell guard that ends it when our stdin closes, so a runtime
+  // killed with SIGKILL does not leave an orphaned DynamoDB Local holding the port and the data files.
+  const guard =
+    'exec 3<&0; java "$@" </dev/null & jvm=$!; trap \'kill $jvm 2>/dev/null\' TERM INT; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm';
   const child = spawn(
-    "java",
+    "sh",
     [
+      "-c",
+      guard,
+      "dynamodb-local",
       "-Xmx1g",
       `-Djava.library.path=${join(dirname(jar), "DynamoDBLocal_lib")}`,
       "-jar",
@@ -58,7 +65,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       "-port",
       String(options.port),
     ],
-    { stdio: ["ignore", "pipe", "pipe"], cwd: dirname(jar) },
+    { stdio: ["pipe", "pipe", "pipe"], cwd: dirname(jar) },
   );
   let output = "";
   const collect = (chunk: Buffer) => {
@@ -67,7 +74,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const exited = new Promise<never>((_, reject) => {
-    child.once("exit", (code) => reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim()}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim()}`)),
+    );
   });
   exited.catch(() => undefined);
   await Promise.race([waitForPort(options.port, host, 60_000), exited]);
