@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  PutRecordsCommand,
+} from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { connectAsync } from "mqtt";
 import { startDynamoDbLocal } from "../packages/local-runtime/src/emulators/dynamodb-local";
@@ -62,15 +72,23 @@ async function benchDynamoDb() {
         KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
       }),
     );
-    const item = (i: number) => ({ pk: { S: `item-${i}-${randomUUID()}` }, value: { N: String(i) }, text: { S: "x".repeat(200) } });
+    const item = (i: number) => ({
+      pk: { S: `item-${i}-${randomUUID()}` },
+      value: { N: String(i) },
+      text: { S: "x".repeat(200) },
+    });
     const warm = 200;
-    await pool(warm, 8, (i) => client.send(new PutItemCommand({ TableName: table, Item: item(i) })).then(() => undefined));
+    await pool(warm, 8, (i) =>
+      client.send(new PutItemCommand({ TableName: table, Item: item(i) })).then(() => undefined),
+    );
     const puts = Math.round(3000 * scale);
     figures.push({
       name: "dynamodb.putItem",
       unit: "items/s",
       value: await timed(async () => {
-        await pool(puts, 16, (i) => client.send(new PutItemCommand({ TableName: table, Item: item(i) })).then(() => undefined));
+        await pool(puts, 16, (i) =>
+          client.send(new PutItemCommand({ TableName: table, Item: item(i) })).then(() => undefined),
+        );
         return puts;
       }),
     });
@@ -95,11 +113,18 @@ async function benchDynamoDb() {
 async function benchKinesis() {
   const kinesalite = await startKinesalite({ port: await freePort() });
   try {
-    const client = new KinesisClient({ endpoint: kinesalite.endpoint, region, credentials, requestHandler: new NodeHttpHandler() });
+    const client = new KinesisClient({
+      endpoint: kinesalite.endpoint,
+      region,
+      credentials,
+      requestHandler: new NodeHttpHandler(),
+    });
     const stream = `bench-${randomUUID()}`;
     await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
     for (;;) {
-      const { StreamDescriptionSummary } = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      const { StreamDescriptionSummary } = await client.send(
+        new DescribeStreamSummaryCommand({ StreamName: stream }),
+      );
       if (StreamDescriptionSummary?.StreamStatus === "ACTIVE") break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -110,7 +135,10 @@ async function benchKinesis() {
       unit: "records/s",
       value: await timed(async () => {
         await pool(batches, 4, async (b) => {
-          const records = Array.from({ length: 500 }, (_, i) => ({ Data: data, PartitionKey: `villamar/device-${(b * 500 + i) % 100}` }));
+          const records = Array.from({ length: 500 }, (_, i) => ({
+            Data: data,
+            PartitionKey: `villamar/device-${(b * 500 + i) % 100}`,
+          }));
           await client.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
         });
         return batches * 500;
@@ -126,13 +154,20 @@ async function benchMqtt() {
   const received = { count: 0 };
   const broker = await startMqttBroker({
     port: await freePort(),
-    authenticator: { authenticate: async (_id, username) => ({ kind: "service", name: username ?? "bench" }) },
+    authenticator: {
+      authenticate: async (_id, username) => ({ kind: "service", name: username ?? "bench" }),
+    },
     onMessage: async () => {
       received.count += 1;
     },
   });
   try {
-    const client = await connectAsync(broker.url, { clientId: `bench-${randomUUID()}`, username: "bench", password: "x", protocolVersion: 4 });
+    const client = await connectAsync(broker.url, {
+      clientId: `bench-${randomUUID()}`,
+      username: "bench",
+      password: "x",
+      protocolVersion: 4,
+    });
     const payload = Buffer.from("t|21.5#h|60");
     for (const qos of [0, 1] as const) {
       const messages = Math.round((qos === 0 ? 20_000 : 5_000) * scale);
@@ -195,7 +230,12 @@ async function benchHttpFront() {
     figures.push({ name: "http.raw", unit: "requests/s", value: rawRate });
     await httpRate(`${front.url}/ping`, 300);
     const frontRate = await httpRate(`${front.url}/ping`, requests);
-    figures.push({ name: "http.front.noopRoute", unit: "requests/s", value: frontRate, baseline: "http.raw" });
+    figures.push({
+      name: "http.front.noopRoute",
+      unit: "requests/s",
+      value: frontRate,
+      baseline: "http.raw",
+    });
   } finally {
     await front.stop();
     await new Promise<void>((resolve) => raw.close(() => resolve()));
@@ -210,7 +250,9 @@ function report() {
     return `${figure.name.padEnd(28)} ${figure.value.toFixed(0).padStart(10)} ${figure.unit.padEnd(12)} ${ratio}`;
   });
   process.stdout.write(
-    [`Smart Destination Platform benchmarks (scale ${scale}, node ${process.version})`, ...lines, ""].join("\n"),
+    [`Smart Destination Platform benchmarks (scale ${scale}, node ${process.version})`, ...lines, ""].join(
+      "\n",
+    ),
   );
   process.stdout.write(`${JSON.stringify({ figures })}\n`);
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { PLATFORM_ADMIN_GROUP, TokenClaims } from "@sdp/contracts";
 import {
   removeRuntimeSummary,
+  seedDemoDevices,
   seedDemoTenant,
   startLocalRuntime,
   writeRuntimeSummary,
@@ -40,7 +41,8 @@ try {
     7 * 24 * 3600,
   );
   const demoTenant = await seedDemoTenant(runtime.summary.api, adminToken);
-  const summary = { ...runtime.summary, demoTenant, adminToken };
+  const demoDevice = await seedDemoDevices(runtime.summary.api, adminToken, demoTenant);
+  const summary = { ...runtime.summary, demoTenant, adminToken, demoDevice };
   const file = writeRuntimeSummary(dataDir, summary);
   process.stdout.write(
     [
@@ -52,6 +54,7 @@ try {
       `  DynamoDB       ${summary.dynamodb}`,
       `  Kinesis        ${summary.kinesis}`,
       `  demo tenant    ${demoTenant}`,
+      `  demo device    ${demoDevice.clientId} on ${demoDevice.telemetryTopic} (credentials in the summary)`,
       `  admin token    (bootstrap platform admin, valid 7 days)`,
       `    ${adminToken}`,
       `  summary        ${file}`,

@@ -15,14 +15,18 @@ function sourceFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(join(root, file), "utf8");
-  const found = [...text.matchAll(/(?:import|export)[^"'`]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)];
+  const found = [
+    ...text.matchAll(/(?:import|export)[^"'`]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g),
+  ];
   return found.map((match) => match[1] ?? match[2] ?? "");
 }
 
 /** Where an import lands, as a repository-relative path, or the package name for bare specifiers. */
 function target(file: string, specifier: string): string {
   if (!specifier.startsWith(".")) return specifier;
-  return relative(root, resolve(root, file, "..", specifier)).split(sep).join("/");
+  return relative(root, resolve(root, file, "..", specifier))
+    .split(sep)
+    .join("/");
 }
 
 describe("dependency rule", () => {
@@ -49,7 +53,9 @@ describe("dependency rule", () => {
         .filter((to) => {
           const local = /^functions\/([^/]+)\//.exec(to)?.[1];
           const viaPackage = /^@sdp\/fn-([^/]+)/.exec(to)?.[1];
-          return (local !== undefined && local !== service) || (viaPackage !== undefined && viaPackage !== service);
+          return (
+            (local !== undefined && local !== service) || (viaPackage !== undefined && viaPackage !== service)
+          );
         })
         .map((to) => `${file} -> ${to}`);
     });

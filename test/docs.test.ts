@@ -14,7 +14,11 @@ describe("generated API reference", () => {
     // Act
     const document = JSON.parse(renderOpenApi());
     // Assess
-    expect(document.paths["/platform/tenants"].post.requestBody.content["application/json"].schema.properties.slug).toBeDefined();
-    expect(document.paths["/platform/tenants/{slug}"].get.responses["401"].content["application/problem+json"]).toBeDefined();
+    expect(
+      document.paths["/platform/tenants"].post.requestBody.content["application/json"].schema.properties.slug,
+    ).toBeDefined();
+    expect(
+      document.paths["/platform/tenants/{slug}"].get.responses["401"].content["application/problem+json"],
+    ).toBeDefined();
   });
 });

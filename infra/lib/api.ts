@@ -5,14 +5,15 @@ import {
   gatewayProblem,
   type RouteDeclaration,
 } from "@sdp/contracts";
-import { Duration } from "aws-cdk-lib";
+import { Aws, Duration } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   ApiKeySourceType,
   AuthorizationType,
   EndpointType,
   IdentitySource,
-  LambdaIntegration,
+  Integration,
+  IntegrationType,
   LogGroupLogDestination,
   type Method,
   MethodLoggingLevel,
@@ -21,6 +22,7 @@ import {
   ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
+import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
@@ -39,6 +41,11 @@ export interface PlatformApiProps {
   readonly routes: readonly DeclaredRoute[];
   /** Required when any route has `auth.mode: "authorizer"`. */
   readonly authorizer?: IFunction;
+}
+
+/** A resource path as execute-api ARNs write it: every `{param}` segment matches any value. */
+export function pathForArn(path: string): string {
+  return path.replace(/\{[^}]*\}/g, "*");
 }
 
 /** `{slug}` and `{proxy+}` segments of an API Gateway resource path. */
@@ -115,9 +122,22 @@ export class PlatformApi extends Construct {
 
     this.methods = props.routes.map(({ service, route, handler }) => {
       const resource = this.api.root.resourceForPath(route.path);
+      // A Lambda proxy integration whose invoke permission lives with the function (in its service's
+      // nested stack), so the API's stack holds only the API: LambdaIntegration would add one
+      // permission per method here.
+      const integration = new Integration({
+        type: IntegrationType.AWS_PROXY,
+        integrationHttpMethod: "POST",
+        uri: `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`,
+      });
+      handler.addPermission(`Invoke-${route.operationId}`, {
+        principal: new ServicePrincipal("apigateway.amazonaws.com"),
+        // The stage by name, not by reference: the stage is deployed after the methods that need this.
+        sourceArn: this.api.arnForExecuteApi(route.method, pathForArn(route.path), props.stage),
+      });
       const method = resource.addMethod(
         route.method,
-        new LambdaIntegration(handler, { allowTestInvoke: false }),
+        integration,
         {
           operationName: route.operationId,
           requestValidator: validator,

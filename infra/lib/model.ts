@@ -1,16 +1,19 @@
 import { createHash } from "node:crypto";
 import {
   destinationStackName,
-  Env,
   functionName,
+  HANDLER_CAPABILITIES,
+  type HandlerCapability,
   type HandlerRef,
   type KinesisStreamDeclaration,
   PLATFORM_SCOPE,
   platformResourceName,
   type QueueDeclaration,
+  STATE_CHANGING_METHODS,
   type ServiceManifest,
   type StreamConsumerDeclaration,
   type TableDeclaration,
+  type TableReadDeclaration,
   tableName,
 } from "@sdp/contracts";
 
@@ -29,6 +32,12 @@ export function handlerKey(handler: HandlerRef): string {
   return `${handler.file}#${handler.export}`;
 }
 
+/** A platform stream of another service that a function consumes (its `source.service`). */
+export interface ConsumedStream {
+  readonly service: string;
+  readonly purpose: string;
+}
+
 export interface FunctionSpec {
   readonly key: string;
   readonly service: string;
@@ -39,26 +48,43 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   /** Consumers of streams publish the outbox to the bus (DESIGN §6), so they may put events. */
   readonly consumesStreams: boolean;
-  /** Deploys per-destination stacks (the manifest grants the capability to this handler only). */
-  readonly provisionsDestinations: boolean;
+  /** Other services' Kinesis streams this function is mapped to (read only). */
+  readonly consumedStreams: readonly ConsumedStream[];
+  /** Serves at least one POST, PUT, PATCH or DELETE route, which lambda-kit audits. */
+  readonly servesStateChangingRoute: boolean;
+  /** The union of the capabilities its declarations grant it (the manifest names the handler). */
+  readonly capabilities: ReadonlySet<HandlerCapability>;
 }
 
 interface HandlerUse {
   readonly service: string;
   readonly handler: HandlerRef;
   readonly consumesStream: boolean;
+  readonly consumed?: ConsumedStream;
+  readonly stateChanging: boolean;
 }
 
 function handlerUses(manifest: ServiceManifest): HandlerUse[] {
   const service = manifest.service;
-  const use = (handler: HandlerRef, consumesStream = false): HandlerUse => ({
+  const use = (handler: HandlerRef, extra: Partial<HandlerUse> = {}): HandlerUse => ({
     service,
     handler,
-    consumesStream,
+    consumesStream: false,
+    stateChanging: false,
+    ...extra,
   });
   return [
-    ...(manifest.routes ?? []).map((route) => use(route.handler)),
-    ...(manifest.streamConsumers ?? []).map((consumer) => use(consumer.handler, true)),
+    ...(manifest.routes ?? []).map((route) =>
+      use(route.handler, { stateChanging: STATE_CHANGING_METHODS.has(route.method) }),
+    ),
+    ...(manifest.streamConsumers ?? []).map(({ handler, source }) =>
+      use(handler, {
+        consumesStream: true,
+        ...(source.kind === "kinesis" && source.service !== undefined && source.service !== service
+          ? { consumed: { service: source.service, purpose: source.streamPurpose } }
+          : {}),
+      }),
+    ),
     ...(manifest.eventConsumers ?? []).map((consumer) => use(consumer.handler)),
     ...(manifest.schedules ?? []).map((schedule) => use(schedule.handler)),
     ...(manifest.authorizer ? [use(manifest.authorizer)] : []),
@@ -88,11 +114,13 @@ export function functionSpecs(
       memory: number;
       timeout: number;
       streams: boolean;
-      provisions: boolean;
+      consumed: ConsumedStream[];
+      stateChanging: boolean;
+      capabilities: Set<HandlerCapability>;
     }
   >();
   for (const manifest of manifests) {
-    for (const { service, handler, consumesStream } of handlerUses(manifest)) {
+    for (const { service, handler, consumesStream, consumed, stateChanging } of handlerUses(manifest)) {
       const key = handlerKey(handler);
       const seen = merged.get(key);
       if (seen && seen.service !== service) {
@@ -100,14 +128,17 @@ export function functionSpecs(
           `handler ${key} is declared by both ${seen.service} and ${service}; a handler belongs to one service`,
         );
       }
+      const streams = seen?.consumed ?? [];
+      const isNew = (c: ConsumedStream) => !streams.some((s) => s.service === c.service && s.purpose === c.purpose);
       merged.set(key, {
         service,
         handler,
         memory: Math.max(seen?.memory ?? 0, handler.memoryMb ?? DEFAULT_MEMORY_MB),
         timeout: Math.max(seen?.timeout ?? 0, handler.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
         streams: (seen?.streams ?? false) || consumesStream,
-        provisions:
-          (seen?.provisions ?? false) || (handler.capabilities ?? []).includes("provision-destinations"),
+        consumed: consumed && isNew(consumed) ? [...streams, consumed] : streams,
+        stateChanging: (seen?.stateChanging ?? false) || stateChanging,
+        capabilities: new Set([...(seen?.capabilities ?? []), ...(handler.capabilities ?? [])]),
       });
     }
   }
@@ -117,7 +148,8 @@ export function functionSpecs(
     baseNames.set(base, (baseNames.get(base) ?? 0) + 1);
   }
   const specs = new Map<string, FunctionSpec>();
-  for (const [key, { service, handler, memory, timeout, streams, provisions }] of merged) {
+  for (const [key, entry] of merged) {
+    const { service, handler } = entry;
     const base = baseFunctionName(stage, service, handler);
     const unique = (baseNames.get(base) ?? 0) === 1 && base.length <= MAX_FUNCTION_NAME;
     const name = unique ? base : `${base.slice(0, MAX_FUNCTION_NAME - 9)}-${shortHash(key)}`;
@@ -127,10 +159,12 @@ export function functionSpecs(
       file: handler.file,
       export: handler.export,
       name,
-      memoryMb: memory,
-      timeoutSeconds: timeout,
-      consumesStreams: streams,
-      provisionsDestinations: provisions,
+      memoryMb: entry.memory,
+      timeoutSeconds: entry.timeout,
+      consumesStreams: entry.streams,
+      consumedStreams: entry.consumed,
+      servesStateChangingRoute: entry.stateChanging,
+      capabilities: entry.capabilities,
     });
   }
   return specs;
@@ -155,21 +189,11 @@ export const Names = {
   api: (stage: string) => `sdp-${stage}-api`,
   userPool: (stage: string) => `sdp-${stage}-staff`,
   iotRuleRole: (stage: string) => `sdp-${stage}-iot-rules`,
+  /** The one IoT policy every device certificate carries (DESIGN §4). */
+  iotDevicePolicy: (stage: string) => `sdp-${stage}-devices`,
   destinationStackRole: (stage: string) => `sdp-${stage}-destination-stacks`,
+  apiKeyPepperSecret: (stage: string) => `sdp-${stage}-api-key-pepper`,
 } as const;
-
-/**
- * The variable that carries a platform stream's name: `SDP_<SERVICE>_STREAM` for a service's only stream,
- * `SDP_<SERVICE>_<PURPOSE>_STREAM` otherwise. Set only when `Env` declares it, because variable names are
- * shared constants (DESIGN §6); contracts has `platformTableEnvName` for tables but nothing for streams yet.
- */
-export function streamEnvName(service: string, purpose: string, siblings: number): string | undefined {
-  const segment = (text: string) => text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const name =
-    siblings === 1 ? `SDP_${segment(service)}_STREAM` : `SDP_${segment(service)}_${segment(purpose)}_STREAM`;
-  const declared: readonly string[] = Object.values(Env);
-  return declared.includes(name) ? name : undefined;
-}
 
 export const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 
@@ -238,7 +262,18 @@ export function validateManifests(manifests: readonly ServiceManifest[]): void {
       }
     }
     for (const consumer of manifest.streamConsumers ?? []) {
-      checkConsumer(manifest, consumer);
+      const { source } = consumer;
+      const ownerName = source.kind === "kinesis" ? (source.service ?? service) : service;
+      const owner = manifests.find((m) => m.service === ownerName);
+      if (!owner) fail(service, `consumer ${consumer.name}: no service "${ownerName}" declares its stream`);
+      checkConsumer(manifest, owner, consumer);
+    }
+    for (const read of manifest.reads ?? []) checkRead(manifests, manifest, read);
+    for (const handler of handlerUses(manifest).map((use) => use.handler)) {
+      for (const capability of handler.capabilities ?? []) {
+        if (!HANDLER_CAPABILITIES.includes(capability))
+          fail(service, `${handlerKey(handler)}: unknown capability "${capability}"`);
+      }
     }
     for (const schedule of manifest.schedules ?? []) {
       const match = RATE_EXPRESSION.exec(schedule.rate);
@@ -263,14 +298,32 @@ export function validateManifests(manifests: readonly ServiceManifest[]): void {
   }
 }
 
-function checkConsumer(manifest: ServiceManifest, consumer: StreamConsumerDeclaration): void {
+function checkConsumer(
+  manifest: ServiceManifest,
+  streamOwner: ServiceManifest,
+  consumer: StreamConsumerDeclaration,
+): void {
   const { source } = consumer;
   if (source.kind === "dynamodb") {
     const table = findTable(manifest, source.tablePurpose, source.scope);
     if (!table.stream)
       fail(manifest.service, `consumer ${consumer.name}: table "${source.tablePurpose}" has no stream`);
   } else {
-    findStream(manifest, source.streamPurpose);
+    findStream(streamOwner, source.streamPurpose);
   }
   if (consumer.onFailureQueue !== undefined) findQueue(manifest, consumer.onFailureQueue);
+}
+
+function checkRead(
+  manifests: readonly ServiceManifest[],
+  manifest: ServiceManifest,
+  read: TableReadDeclaration,
+): void {
+  const what = `reads ${read.service}/${read.tablePurpose}`;
+  if (read.service === manifest.service)
+    fail(manifest.service, `${what}: a service reaches its own tables without declaring them`);
+  const owner = manifests.find((m) => m.service === read.service);
+  if (!owner) fail(manifest.service, `${what}: no service "${read.service}"`);
+  findTable(owner, read.tablePurpose, read.scope);
+  if (read.why.trim() === "") fail(manifest.service, `${what}: say why`);
 }

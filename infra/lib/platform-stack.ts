@@ -1,5 +1,24 @@
-import { Env, type HandlerRef, platformTableEnvName, type ServiceManifest } from "@sdp/contracts";
-import { Annotations, ArnFormat, Aws, CfnOutput, Duration, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import {
+  Env,
+  type HandlerRef,
+  platformQueueEnvName,
+  platformStreamEnvName,
+  platformTableEnvName,
+  ROUTE_TABLE_READS,
+  type ServiceManifest,
+  type TableReadDeclaration,
+} from "@sdp/contracts";
+import {
+  Annotations,
+  ArnFormat,
+  Aws,
+  CfnOutput,
+  Duration,
+  NestedStack,
+  Stack,
+  type StackProps,
+  Tags,
+} from "aws-cdk-lib";
 import type { Table } from "aws-cdk-lib/aws-dynamodb";
 import { EventBus, Match, Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -10,13 +29,20 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { DISABLE_ASSET_STAGING_CONTEXT } from "aws-cdk-lib/cx-api";
 import type { Construct } from "constructs";
 import { type DeclaredRoute, PlatformApi } from "./api";
+import { PlatformCapabilities } from "./capabilities";
 import { type DestinationTemplateJson, synthesizeDestinationTemplate } from "./destination-template";
 import { streamMapping } from "./event-sources";
 import { StaffIdentity } from "./identity";
-import { functionFor, functionSpecs, handlerKey, Names, streamEnvName, validateManifests } from "./model";
+import { type FunctionSpec, functionFor, functionSpecs, handlerKey, Names, validateManifests } from "./model";
 import { acknowledge, grantWithWildcards } from "./nag";
 import { ServiceFunction } from "./service-function";
-import { declaredTable, TABLE_DATA_ACTIONS, TABLE_STREAM_ACTIONS } from "./tables";
+import {
+  declaredTable,
+  TABLE_DATA_ACTIONS,
+  TABLE_READ_ACTIONS,
+  TABLE_STREAM_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+} from "./tables";
 
 export interface PlatformStackProps extends StackProps {
   readonly manifests: readonly ServiceManifest[];
@@ -38,6 +64,12 @@ const idOf = (...parts: string[]) => parts.filter(Boolean).join("-");
 export class PlatformStack extends Stack {
   readonly stage: string;
   readonly functions = new Map<string, ServiceFunction>();
+  /**
+   * One nested stack per service holds its functions with their roles, log groups, invoke permissions,
+   * rules and mappings: about five resources per handler would otherwise exceed CloudFormation's 500
+   * resources per stack as services grow.
+   */
+  readonly serviceStacks = new Map<string, NestedStack>();
   readonly tables = new Map<string, Table>();
   readonly streams = new Map<string, Stream>();
   readonly queues = new Map<string, Queue>();
@@ -48,11 +80,14 @@ export class PlatformStack extends Stack {
   readonly destinationTemplateJson: DestinationTemplateJson;
   readonly destinationStackRole: Role;
   readonly iotRuleRole: Role | undefined;
+  readonly capabilities: PlatformCapabilities;
+  private readonly manifests: readonly ServiceManifest[];
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { manifests, stage } = props;
     this.stage = stage;
+    this.manifests = manifests;
     validateManifests(manifests);
     Tags.of(this).add("sdp:stage", stage);
 
@@ -71,23 +106,30 @@ export class PlatformStack extends Stack {
     }
     this.destinationStackRole = this.declareDestinationStackRole(manifests, destination.template);
 
+    this.capabilities = new PlatformCapabilities(this, {
+      stage,
+      manifests,
+      userPool: this.identity.userPool,
+      destinationStackRole: this.destinationStackRole,
+      destinationTemplate: this.destinationTemplate,
+    });
     const common = this.commonEnvironment();
     for (const spec of functionSpecs(manifests, stage).values()) {
       const manifest = manifests.find((m) => m.service === spec.service);
       if (!manifest) throw new Error(`no manifest for ${spec.service}`);
       const fn = new ServiceFunction(
-        this,
+        this.serviceStack(spec.service),
         idOf("Fn", spec.service, spec.name.slice(`sdp-${stage}-${spec.service}-`.length)),
-        {
-          spec,
-          environment: { ...common, ...this.serviceEnvironment(manifest) },
-        },
+        { spec, environment: { ...common, ...this.functionEnvironment(manifest, spec) } },
       );
       this.functions.set(spec.key, fn);
       this.grantServiceAccess(manifest, fn);
-      if (spec.provisionsDestinations) {
-        this.grantDestinationProvisioning(fn);
+      for (const read of this.tableReadsOf(manifest, spec)) this.grantTableRead(fn, read);
+      for (const consumed of spec.consumedStreams) {
+        // Another service's published stream: read only, never write.
+        this.streams.get(resourceKey(consumed.service, consumed.purpose))?.grantRead(fn.role);
       }
+      for (const capability of spec.capabilities) this.capabilities.grant(capability, fn);
     }
 
     this.api = this.declareApi(manifests);
@@ -99,6 +141,18 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, "UserPoolId", { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, "UserPoolClientId", { value: this.identity.client.userPoolClientId });
     if (this.api) new CfnOutput(this, "ApiUrl", { value: this.api.api.url });
+  }
+
+  /** The nested stack of a service's functions, created with its first function. */
+  serviceStack(service: string): NestedStack {
+    let nested = this.serviceStacks.get(service);
+    if (!nested) {
+      nested = new NestedStack(this, idOf("Service", service), {
+        description: `Smart Destination Platform (${this.stage}): the ${service} service's functions`,
+      });
+      this.serviceStacks.set(service, nested);
+    }
+    return nested;
   }
 
   functionFor(handler: HandlerRef): ServiceFunction {
@@ -321,8 +375,12 @@ export class PlatformStack extends Stack {
     };
   }
 
-  /** The physical names of the service's own platform tables and streams. */
-  private serviceEnvironment(manifest: ServiceManifest): Record<string, string> {
+  /**
+   * What a function is told besides the common variables: the names of its service's platform tables and
+   * streams and the URLs of its queues, the streams of other services it consumes, the platform tables
+   * of other services it reads, and the configuration of each capability its handler declares.
+   */
+  private functionEnvironment(manifest: ServiceManifest, spec: FunctionSpec): Record<string, string> {
     const { service } = manifest;
     const environment: Record<string, string> = {};
     for (const table of (manifest.tables ?? []).filter((t) => t.scope === "platform")) {
@@ -332,12 +390,82 @@ export class PlatformStack extends Stack {
         table.purpose,
       );
     }
-    const streams = manifest.streams ?? [];
-    for (const stream of streams) {
-      const name = streamEnvName(service, stream.purpose, streams.length);
-      if (name) environment[name] = Names.platformResource(this.stage, service, stream.purpose);
+    for (const stream of manifest.streams ?? []) {
+      environment[platformStreamEnvName(service, stream.purpose)] = Names.platformResource(
+        this.stage,
+        service,
+        stream.purpose,
+      );
+    }
+    for (const queue of manifest.queues ?? []) {
+      const created = this.queues.get(resourceKey(service, queue.purpose));
+      if (created) environment[platformQueueEnvName(service, queue.purpose)] = created.queueUrl;
+    }
+    for (const consumed of spec.consumedStreams) {
+      environment[platformStreamEnvName(consumed.service, consumed.purpose)] = Names.platformResource(
+        this.stage,
+        consumed.service,
+        consumed.purpose,
+      );
+    }
+    for (const read of this.tableReadsOf(manifest, spec).filter((r) => r.scope === "platform")) {
+      environment[platformTableEnvName(read.service, read.tablePurpose)] = Names.platformTable(
+        this.stage,
+        read.service,
+        read.tablePurpose,
+      );
+    }
+    for (const capability of spec.capabilities) {
+      Object.assign(environment, this.capabilities.environment(capability));
     }
     return environment;
+  }
+
+  /**
+   * The tables of other services a function reads: those its manifest declares, and — for a function
+   * serving a state-changing route — the audit log lambda-kit appends to (unless its service owns it).
+   */
+  private tableReadsOf(manifest: ServiceManifest, spec: FunctionSpec): TableReadDeclaration[] {
+    // A deployment without the owning service has no such table to reach (the audit trail logs that).
+    const declared = (read: TableReadDeclaration) =>
+      this.manifests.some(
+        (m) =>
+          m.service === read.service &&
+          (m.tables ?? []).some((t) => t.purpose === read.tablePurpose && t.scope === read.scope),
+      );
+    const routeReads = spec.servesStateChangingRoute
+      ? ROUTE_TABLE_READS.filter((read) => read.service !== manifest.service && declared(read))
+      : [];
+    return [...(manifest.reads ?? []), ...routeReads];
+  }
+
+  /** Read, plus only the writes declared, on another service's table and its indexes. */
+  private grantTableRead(fn: ServiceFunction, read: TableReadDeclaration): void {
+    const owner = this.manifests.find((m) => m.service === read.service);
+    const declared = owner?.tables?.find((t) => t.purpose === read.tablePurpose && t.scope === read.scope);
+    if (!declared) throw new Error(`${fn.spec.service}: reads an undeclared table ${read.service}/${read.tablePurpose}`);
+    const table =
+      read.scope === "platform"
+        ? this.tables.get(resourceKey(read.service, read.tablePurpose))?.tableArn
+        : this.tenantTableArn(read.service, read.tablePurpose);
+    if (!table) throw new Error(`${fn.spec.service}: no platform table ${read.service}/${read.tablePurpose}`);
+    const indexes = (declared.indexes ?? []).map((index) => `${table}/index/${index.name}`);
+    const writes = (read.also ?? []).flatMap((write) => TABLE_WRITE_ACTIONS[write]);
+    const statements = [
+      { actions: TABLE_READ_ACTIONS, resources: [table, ...indexes] },
+      ...(writes.length > 0 ? [{ actions: writes, resources: [table] }] : []),
+    ];
+    for (const statement of statements) {
+      if (read.scope === "platform") {
+        fn.role.addToPolicy(new PolicyStatement(statement));
+      } else {
+        grantWithWildcards(
+          fn.role,
+          statement,
+          `Reads ${read.service}'s table of each destination (${read.why}); the slug in its name is known only at run time.`,
+        );
+      }
+    }
   }
 
   /** A function reaches only its own service's tables, streams and queues (and the bus, to publish). */
@@ -398,55 +526,6 @@ export class PlatformStack extends Stack {
     }
   }
 
-  /**
-   * What the provisioner needs to create, update and delete destination stacks: only through the
-   * destination role, and only on destination stack names.
-   */
-  private grantDestinationProvisioning(fn: ServiceFunction): void {
-    const { role } = fn;
-    const stackArn = (name: string) =>
-      this.formatArn({ service: "cloudformation", resource: "stack", resourceName: `${name}/*` });
-    const destinationStacks = stackArn(Names.destinationStack(this.stage, "*"));
-    const reason =
-      "Destination stacks are named sdp-<stage>-destination-<slug>; slugs are known only at run time.";
-    grantWithWildcards(
-      role,
-      {
-        actions: ["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack"],
-        resources: [destinationStacks],
-        conditions: { ArnEquals: { "cloudformation:RoleArn": this.destinationStackRole.roleArn } },
-      },
-      reason,
-    );
-    grantWithWildcards(
-      role,
-      {
-        actions: [
-          "cloudformation:DescribeStacks",
-          "cloudformation:DescribeStackEvents",
-          "cloudformation:DescribeStackResources",
-          "cloudformation:TagResource",
-        ],
-        resources: [destinationStacks],
-      },
-      reason,
-    );
-    role.addToPolicy(
-      new PolicyStatement({
-        actions: ["iam:PassRole"],
-        resources: [this.destinationStackRole.roleArn],
-        conditions: { StringEquals: { "iam:PassedToService": "cloudformation.amazonaws.com" } },
-      }),
-    );
-    // CloudFormation fetches a TemplateURL with the caller's credentials.
-    role.addToPolicy(
-      new PolicyStatement({
-        actions: ["s3:GetObject"],
-        resources: [this.destinationTemplate.bucket.arnForObjects(this.destinationTemplate.s3ObjectKey)],
-      }),
-    );
-  }
-
   private tenantTableArn(service: string, purpose: string): string {
     return this.formatArn({
       service: "dynamodb",
@@ -483,13 +562,13 @@ export class PlatformStack extends Stack {
         const eventSourceArn =
           source.kind === "dynamodb"
             ? this.tables.get(resourceKey(service, source.tablePurpose))?.tableStreamArn
-            : this.streams.get(resourceKey(service, source.streamPurpose))?.streamArn;
+            : this.streams.get(resourceKey(source.service ?? service, source.streamPurpose))?.streamArn;
         if (!eventSourceArn) throw new Error(`${service}: consumer ${consumer.name} has no source`);
         const onFailure =
           consumer.onFailureQueue !== undefined
             ? this.queues.get(resourceKey(service, consumer.onFailureQueue))?.queueArn
             : undefined;
-        const mapping = streamMapping(this, idOf("Consumer", service, consumer.name), {
+        const mapping = streamMapping(this.serviceStack(service), idOf("Consumer", service, consumer.name), {
           functionName: fn.function.functionName,
           eventSourceArn,
           consumer,
@@ -506,7 +585,7 @@ export class PlatformStack extends Stack {
       const { service } = manifest;
       for (const consumer of manifest.eventConsumers ?? []) {
         const { source, detailType } = consumer.pattern;
-        new Rule(this, idOf("Events", service, consumer.name), {
+        new Rule(this.serviceStack(service), idOf("Events", service, consumer.name), {
           eventBus: this.bus,
           description: `${service}: ${consumer.name}`,
           eventPattern: {
@@ -519,7 +598,7 @@ export class PlatformStack extends Stack {
         });
       }
       for (const schedule of manifest.schedules ?? []) {
-        new Rule(this, idOf("Schedule", service, schedule.name), {
+        new Rule(this.serviceStack(service), idOf("Schedule", service, schedule.name), {
           description: `${service}: ${schedule.name}`,
           schedule: Schedule.expression(schedule.rate),
           targets: [new LambdaFunction(this.functionFor(schedule.handler).function)],

@@ -1,4 +1,4 @@
-import type { KeyAttribute, TableDeclaration } from "@sdp/contracts";
+import type { KeyAttribute, TableDeclaration, TableWrite } from "@sdp/contracts";
 import { RemovalPolicy } from "aws-cdk-lib";
 import {
   type Attribute,
@@ -80,3 +80,19 @@ export const TABLE_STREAM_ACTIONS = [
   "dynamodb:GetRecords",
   "dynamodb:GetShardIterator",
 ];
+
+/** What reading another service's table allows (`TableReadDeclaration`): no write of any kind. */
+export const TABLE_READ_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+];
+
+/** The one action each declared write on another service's table adds (transactions authorize per item). */
+export const TABLE_WRITE_ACTIONS: Readonly<Record<TableWrite, readonly string[]>> = {
+  update: ["dynamodb:UpdateItem"],
+  put: ["dynamodb:PutItem"],
+};

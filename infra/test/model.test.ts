@@ -1,6 +1,6 @@
 import { defineService, type ServiceManifest } from "@sdp/contracts";
 import { describe, expect, it } from "vitest";
-import { functionSpecs, streamEnvName, validateManifests } from "../lib/model";
+import { functionSpecs, validateManifests } from "../lib/model";
 import { catalogManifest, fakeManifests, ingestManifest } from "./support/stacks";
 
 const withChange = (manifest: ServiceManifest, change: Partial<ServiceManifest>): ServiceManifest => ({
@@ -145,16 +145,5 @@ describe("manifest validation", () => {
     const validate = () => validateManifests(manifests);
     // Assess
     expect(validate).toThrow(/needs the authorizer/);
-  });
-});
-
-describe("stream variable names", () => {
-  it("are the Env constants when contracts declare them, and absent otherwise", () => {
-    // Act
-    const ingest = streamEnvName("ingest", "observations", 1);
-    const other = streamEnvName("other", "things", 1);
-    // Assess
-    expect(ingest).toBe("SDP_INGEST_STREAM");
-    expect(other).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import {
   GatewayResponses,
   gatewayProblem,
   PLATFORM_ADMIN_GROUP,
+  platformStreamEnvName,
   platformTableEnvName,
   StaffRole,
   withEventSourceDefaults,
@@ -191,7 +192,7 @@ describe("functions", () => {
       "sdp-test-platform-catalog-index",
     );
     expect(variables.get("sdp-test-gatekeeper-authorize")).not.toHaveProperty(catalogTable);
-    expect(variables.get("sdp-test-ingest-consumeObservations")?.[Env.ingestStream]).toBe(
+    expect(variables.get("sdp-test-ingest-consumeObservations")?.[platformStreamEnvName("ingest", "observations")]).toBe(
       "sdp-test-platform-ingest-observations",
     );
   });

@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 const api = (path: string) => `${platform.summary.api}${path}`;
-const admin = () => ({ authorization: `Bearer ${platform.summary.adminToken}`, "content-type": "application/json" });
+const admin = () => ({
+  authorization: `Bearer ${platform.summary.adminToken}`,
+  "content-type": "application/json",
+});
 const uniqueSlug = () => `e2e-${crypto.randomUUID().slice(0, 8)}`;
 
 async function listSlugs(): Promise<string[]> {
@@ -43,7 +46,10 @@ describe("the local platform", () => {
   it("reports every component healthy and describes itself in runtime.json", async () => {
     // Act
     const response = await fetch(platform.summary.health);
-    const health = (await response.json()) as { status: string; components: Record<string, { status: string }> };
+    const health = (await response.json()) as {
+      status: string;
+      components: Record<string, { status: string }>;
+    };
     // Assess
     expect(response.status).toBe(200);
     expect(health.status).toBe("ok");
@@ -86,8 +92,16 @@ describe("the local platform", () => {
     // Assess
     expect(created.status).toBe(202);
     expect(created.headers.get("location")).toBe(`/platform/tenants/${slug}`);
-    expect(await created.json()).toMatchObject({ slug, status: "provisioning", defaultLanguage: "en", currency: "EUR" });
-    expect(tenant).toMatchObject({ status: "active", resources: [`sdp-local-${slug}-tenants-audit`] });
+    expect(await created.json()).toMatchObject({
+      slug,
+      status: "provisioning",
+      defaultLanguage: "en",
+      currency: "EUR",
+    });
+    expect(tenant.status).toBe("active");
+    // Every service's tenant tables, named for this destination.
+    expect(tenant.resources).toContain(`sdp-local-${slug}-tenants-audit`);
+    expect(tenant.resources.every((name) => name.startsWith(`sdp-local-${slug}-`))).toBe(true);
   });
 
   it("lets exactly one of several concurrent onboardings of the same slug through", async () => {
@@ -96,7 +110,9 @@ describe("the local platform", () => {
     const body = JSON.stringify({ slug, name: "Race" });
     // Act
     const statuses = await Promise.all(
-      Array.from({ length: 5 }, () => fetch(api("/platform/tenants"), { method: "POST", headers: admin(), body }).then((r) => r.status)),
+      Array.from({ length: 5 }, () =>
+        fetch(api("/platform/tenants"), { method: "POST", headers: admin(), body }).then((r) => r.status),
+      ),
     );
     // Assess
     expect(statuses.sort()).toEqual([202, 409, 409, 409, 409]);
@@ -105,30 +121,89 @@ describe("the local platform", () => {
   describe("refuses bad requests to the tenant API with a problem and changes nothing", () => {
     const taken = uniqueSlug();
     beforeAll(async () => {
-      await fetch(api("/platform/tenants"), { method: "POST", headers: admin(), body: JSON.stringify({ slug: taken, name: "Taken" }) });
+      await fetch(api("/platform/tenants"), {
+        method: "POST",
+        headers: admin(),
+        body: JSON.stringify({ slug: taken, name: "Taken" }),
+      });
     });
 
-    const cases: Array<[string, () => Promise<RequestInit & { path?: string }>, number, string | undefined]> = [
-      ["an unknown field", async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "X", owner: "me" }) }), 400, "body.owner"],
-      ["a bad slug", async () => ({ body: JSON.stringify({ slug: "Bad Slug!", name: "X" }) }), 400, "body.slug"],
-      ["a reserved slug", async () => ({ body: JSON.stringify({ slug: "platform", name: "X" }) }), 400, "body.slug"],
-      ["a wrong type", async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: 42 }) }), 400, "body.name"],
-      ["an unknown time zone", async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "X", timeZone: "Mars/Base" }) }), 400, "body.timeZone"],
-      ["malformed JSON", async () => ({ body: '{"slug": "abc",' }), 400, "body"],
-      ["a duplicate slug", async () => ({ body: JSON.stringify({ slug: taken, name: "Again" }) }), 409, "body.slug"],
-      ["no credential", async () => ({ headers: { "content-type": "application/json" }, body: JSON.stringify({ slug: uniqueSlug(), name: "X" }) }), 401, undefined],
-      ["a garbage token", async () => ({ headers: { authorization: "Bearer not.a.jwt", "content-type": "application/json" }, body: JSON.stringify({ slug: uniqueSlug(), name: "X" }) }), 401, undefined],
+    const cases: Array<[string, () => Promise<RequestInit & { path?: string }>, number, string | undefined]> =
       [
-        "a destination admin's token",
-        async () => ({
-          headers: { authorization: `Bearer ${await signAs(dataDir, platform.summary.issuer, { "cognito:groups": ["admin"], "custom:tenant": "villamar" })}`, "content-type": "application/json" },
-          body: JSON.stringify({ slug: uniqueSlug(), name: "X" }),
-        }),
-        403,
-        undefined,
-      ],
-      ["an 11 MB body", async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "x".repeat(11 * 1024 * 1024) }) }), 413, undefined],
-    ];
+        [
+          "an unknown field",
+          async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "X", owner: "me" }) }),
+          400,
+          "body.owner",
+        ],
+        [
+          "a bad slug",
+          async () => ({ body: JSON.stringify({ slug: "Bad Slug!", name: "X" }) }),
+          400,
+          "body.slug",
+        ],
+        [
+          "a reserved slug",
+          async () => ({ body: JSON.stringify({ slug: "platform", name: "X" }) }),
+          400,
+          "body.slug",
+        ],
+        [
+          "a wrong type",
+          async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: 42 }) }),
+          400,
+          "body.name",
+        ],
+        [
+          "an unknown time zone",
+          async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "X", timeZone: "Mars/Base" }) }),
+          400,
+          "body.timeZone",
+        ],
+        ["malformed JSON", async () => ({ body: '{"slug": "abc",' }), 400, "body"],
+        [
+          "a duplicate slug",
+          async () => ({ body: JSON.stringify({ slug: taken, name: "Again" }) }),
+          409,
+          "body.slug",
+        ],
+        [
+          "no credential",
+          async () => ({
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ slug: uniqueSlug(), name: "X" }),
+          }),
+          401,
+          undefined,
+        ],
+        [
+          "a garbage token",
+          async () => ({
+            headers: { authorization: "Bearer not.a.jwt", "content-type": "application/json" },
+            body: JSON.stringify({ slug: uniqueSlug(), name: "X" }),
+          }),
+          401,
+          undefined,
+        ],
+        [
+          "a destination admin's token",
+          async () => ({
+            headers: {
+              authorization: `Bearer ${await signAs(dataDir, platform.summary.issuer, { "cognito:groups": ["admin"], "custom:tenant": "villamar" })}`,
+              "content-type": "application/json",
+            },
+            body: JSON.stringify({ slug: uniqueSlug(), name: "X" }),
+          }),
+          403,
+          undefined,
+        ],
+        [
+          "an 11 MB body",
+          async () => ({ body: JSON.stringify({ slug: uniqueSlug(), name: "x".repeat(11 * 1024 * 1024) }) }),
+          413,
+          undefined,
+        ],
+      ];
 
     it.each(cases)("%s", async (_label, request, status, field) => {
       // Prepare

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readRuntimeSummary, type RuntimeSummary } from "../../packages/local-runtime/src/summary";
+import { type RuntimeSummary, readRuntimeSummary } from "../../packages/local-runtime/src/summary";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -21,11 +21,15 @@ export const newDataDir = () => mkdtempSync(join(tmpdir(), "sdp-e2e-"));
  * ports, and waits for its runtime.json, exactly as a script or a person would.
  */
 export async function startPlatform(dataDir: string, timeoutMs = 90_000): Promise<PlatformProcess> {
-  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "bin/start.ts")], {
-    cwd: root,
-    env: { ...process.env, SDP_DATA_DIR: dataDir, SDP_PORTS: "auto", SDP_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "bin/start.ts")],
+    {
+      cwd: root,
+      env: { ...process.env, SDP_DATA_DIR: dataDir, SDP_PORTS: "auto", SDP_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();

@@ -1,22 +1,86 @@
 import {
+  ApiKeyList,
+  ApiKeyParams,
+  ApiKeyTable,
+  AuditPage,
+  AuditQuery,
+  AuditTable,
+  AuditVerification,
+  ChangeStaffRolesRequest,
+  Consent,
+  ConsentParams,
+  ConsentRequest,
+  CreateSmeRequest,
   CreateTenantRequest,
+  DirectoryTable,
   defineService,
+  InvitedStaff,
+  InviteStaffRequest,
+  IssueApiKeyRequest,
+  IssuedApiKey,
+  ListSmesQuery,
   ListTenantsQuery,
+  Principal,
+  RotateApiKeyRequest,
+  Sme,
+  SmeList,
+  SmeParams,
+  StaffList,
+  StaffMember,
+  StaffParams,
   Tenant,
+  TenantExport,
   TenantList,
   TenantSlugParams,
+  TouristExport,
+  TouristProfile,
+  TouristSignUpRequest,
+  UpdateSmeRequest,
 } from "@sdp/contracts";
-import { REGISTRY_TABLE, TENANTS_SERVICE, TenantKeys } from "./keys";
+import { z } from "zod";
+import {
+  API_KEYS_TABLE,
+  AUDIT_TABLE,
+  DIRECTORY_TABLE,
+  REGISTRY_TABLE,
+  TENANTS_SERVICE,
+  TenantKeys,
+} from "./keys";
 
-const admin = { mode: "authorizer", principals: ["platform-admin"] } as const;
-const handler = (name: string) => ({ file: `functions/tenants/src/handlers/${name}.ts`, export: "handler" });
+/** Functionality-level access (DESIGN §5): who may reach each route before the use case narrows further. */
+const platformAdmin = { mode: "authorizer", principals: ["platform-admin"] } as const;
+const destinationAdmins = {
+  mode: "authorizer",
+  principals: ["platform-admin", "staff"],
+  staffRoles: ["admin"],
+} as const;
+const destinationEditors = {
+  mode: "authorizer",
+  principals: ["platform-admin", "staff"],
+  staffRoles: ["admin", "operator"],
+} as const;
+const destinationStaff = { mode: "authorizer", principals: ["platform-admin", "staff"] } as const;
+const tourist = { mode: "authorizer", principals: ["tourist"] } as const;
+const everyone = { mode: "authorizer", principals: ["platform-admin", "staff", "sme", "tourist"] } as const;
 
-/** The control plane's tenant registry: destinations, and the provisioning of their resources. */
+const handler = (file: string, name = "handler") => ({
+  file: `functions/tenants/src/handlers/${file}.ts`,
+  export: name,
+});
+
+const Whoami = z.object({ principal: Principal, tenant: z.string().optional() });
+
+/**
+ * The control plane: destinations and their lifecycle, the SMEs of each destination and their API keys,
+ * destination staff, and each destination's audit log.
+ */
 export const tenantsManifest = defineService({
   service: TENANTS_SERVICE,
-  description: "Destinations (tenants) of the platform and the provisioning of their resources",
+  description: "Destinations (tenants), their lifecycle, SMEs and API keys, staff, and the audit log",
   tables: [
     {
+      // Destinations (`TENANT#<slug>`/`PROFILE`) and their SMEs (`TENANT#<slug>`/`SME#<id>`, with a
+      // `SMETAX#<taxId>` item keeping tax ids unique per destination).
       purpose: REGISTRY_TABLE,
       scope: "platform",
       partitionKey: { name: TenantKeys.pk, type: "S" },
@@ -32,11 +96,47 @@ export const tenantsManifest = defineService({
       stream: "NEW_AND_OLD_IMAGES",
     },
     {
-      // Each destination's own audit log (DESIGN §5): hash-chained entries, one partition per day.
-      purpose: "audit",
+      // API keys by key id (the authorizer knows nothing else), with per-minute rate-limit counters.
+      purpose: API_KEYS_TABLE,
+      scope: "platform",
+      partitionKey: { name: ApiKeyTable.pk, type: "S" },
+      sortKey: { name: ApiKeyTable.sk, type: "S" },
+      indexes: [
+        {
+          name: ApiKeyTable.bySmeIndex,
+          partitionKey: { name: ApiKeyTable.smeRef, type: "S" },
+          sortKey: { name: ApiKeyTable.pk, type: "S" },
+          projection: "ALL",
+        },
+      ],
+      ttlAttribute: ApiKeyTable.ttl,
+    },
+    {
+      // People: the local staff directory (Cognito's stand-in), listed per destination, and tourists
+      // (a login per destination and e-mail, data under a pseudonymous id). Its stream publishes the
+      // outbox items an erasure writes.
+      purpose: DIRECTORY_TABLE,
+      scope: "platform",
+      partitionKey: { name: DirectoryTable.pk, type: "S" },
+      sortKey: { name: DirectoryTable.sk, type: "S" },
+      indexes: [
+        {
+          name: DirectoryTable.byTenantIndex,
+          partitionKey: { name: DirectoryTable.tenant, type: "S" },
+          sortKey: { name: DirectoryTable.userId, type: "S" },
+          projection: "ALL",
+        },
+      ],
+      ttlAttribute: "expiresAtEpoch",
+      stream: "NEW_IMAGE",
+    },
+    {
+      // Each destination's own audit log (DESIGN §5): hash-chained entries in one partition sorted by
+      // time and sequence, and the chain's head.
+      purpose: AUDIT_TABLE,
       scope: "tenant",
-      partitionKey: { name: TenantKeys.pk, type: "S" },
-      sortKey: { name: TenantKeys.sk, type: "S" },
+      partitionKey: { name: AuditTable.pk, type: "S" },
+      sortKey: { name: AuditTable.sk, type: "S" },
     },
   ],
   queues: [{ purpose: "provisioning-dlq" }],
@@ -46,7 +146,7 @@ export const tenantsManifest = defineService({
       summary: "Onboard a destination and provision its resources",
       method: "POST",
       path: "/platform/tenants",
-      auth: admin,
+      auth: platformAdmin,
       handler: handler("createTenant"),
       request: { body: CreateTenantRequest },
       responses: {
@@ -59,7 +159,7 @@ export const tenantsManifest = defineService({
       summary: "List destinations",
       method: "GET",
       path: "/platform/tenants",
-      auth: admin,
+      auth: platformAdmin,
       handler: handler("listTenants"),
       request: { query: ListTenantsQuery },
       responses: { 200: { description: "A page of destinations", schema: TenantList } },
@@ -69,20 +169,336 @@ export const tenantsManifest = defineService({
       summary: "Read a destination and its provisioning status",
       method: "GET",
       path: "/platform/tenants/{slug}",
-      auth: admin,
+      auth: platformAdmin,
       handler: handler("getTenant"),
       request: { params: TenantSlugParams },
-      responses: { 200: { description: "The destination", schema: Tenant }, 404: { description: "Unknown slug" } },
+      responses: {
+        200: { description: "The destination", schema: Tenant },
+        404: { description: "Unknown slug" },
+      },
+    },
+    {
+      operationId: "suspendTenant",
+      summary: "Suspend a destination: every principal of it is refused until it is resumed (idempotent)",
+      method: "POST",
+      path: "/platform/tenants/{slug}/suspend",
+      auth: platformAdmin,
+      handler: handler("lifecycle", "suspendTenant"),
+      request: { params: TenantSlugParams },
+      responses: {
+        200: { description: "The destination, suspended", schema: Tenant },
+        404: { description: "Unknown slug" },
+        409: { description: "The destination is not active" },
+      },
+    },
+    {
+      operationId: "resumeTenant",
+      summary: "Resume a suspended destination (idempotent)",
+      method: "POST",
+      path: "/platform/tenants/{slug}/resume",
+      auth: platformAdmin,
+      handler: handler("lifecycle", "resumeTenant"),
+      request: { params: TenantSlugParams },
+      responses: {
+        200: { description: "The destination, active", schema: Tenant },
+        404: { description: "Unknown slug" },
+        409: { description: "The destination is not suspended" },
+      },
+    },
+    {
+      operationId: "offboardTenant",
+      summary: "Offboard a destination: export every table to an archive, then delete them (idempotent)",
+      method: "DELETE",
+      path: "/platform/tenants/{slug}",
+      auth: platformAdmin,
+      handler: handler("lifecycle", "offboardTenant"),
+      request: { params: TenantSlugParams },
+      responses: {
+        202: { description: "Accepted; export and removal run in the background", schema: Tenant },
+        404: { description: "Unknown slug" },
+        409: { description: "The destination is still being provisioned" },
+      },
+    },
+    {
+      operationId: "getTenantExport",
+      summary: "Where the export archive of an offboarded destination is",
+      method: "GET",
+      path: "/platform/tenants/{slug}/export",
+      auth: platformAdmin,
+      handler: handler("lifecycle", "getTenantExport"),
+      request: { params: TenantSlugParams },
+      responses: {
+        200: { description: "The archive", schema: TenantExport },
+        404: { description: "Unknown slug" },
+        409: { description: "The export has not been made yet" },
+      },
+    },
+    {
+      operationId: "createSme",
+      summary: "Register an SME of the destination",
+      method: "POST",
+      path: "/destination/smes",
+      auth: destinationEditors,
+      handler: handler("smes", "createSme"),
+      request: { body: CreateSmeRequest },
+      responses: {
+        201: { description: "The SME", schema: Sme },
+        409: { description: "An SME with this tax id is registered" },
+      },
+    },
+    {
+      operationId: "listSmes",
+      summary: "List the destination's SMEs",
+      method: "GET",
+      path: "/destination/smes",
+      auth: destinationStaff,
+      handler: handler("smes", "listSmes"),
+      request: { query: ListSmesQuery },
+      responses: { 200: { description: "A page of SMEs", schema: SmeList } },
+    },
+    {
+      operationId: "getSme",
+      summary: "Read an SME of the destination",
+      method: "GET",
+      path: "/destination/smes/{smeId}",
+      auth: destinationStaff,
+      handler: handler("smes", "getSme"),
+      request: { params: SmeParams },
+      responses: { 200: { description: "The SME", schema: Sme }, 404: { description: "No such SME here" } },
+    },
+    {
+      operationId: "updateSme",
+      summary: "Change an SME's registration",
+      method: "PATCH",
+      path: "/destination/smes/{smeId}",
+      auth: destinationEditors,
+      handler: handler("smes", "updateSme"),
+      request: { params: SmeParams, body: UpdateSmeRequest },
+      responses: {
+        200: { description: "The SME", schema: Sme },
+        404: { description: "No such SME here" },
+        409: { description: "Another SME has this tax id, or the SME changed meanwhile" },
+      },
+    },
+    {
+      operationId: "deleteSme",
+      summary: "Remove an SME; its API keys are revoked with it",
+      method: "DELETE",
+      path: "/destination/smes/{smeId}",
+      auth: destinationAdmins,
+      handler: handler("smes", "deleteSme"),
+      request: { params: SmeParams },
+      responses: { 204: { description: "Removed" }, 404: { description: "No such SME here" } },
+    },
+    {
+      operationId: "issueApiKey",
+      summary: "Issue an API key for an SME (the key is shown once)",
+      method: "POST",
+      path: "/destination/smes/{smeId}/keys",
+      auth: destinationEditors,
+      handler: { ...handler("apiKeys", "issueApiKey"), capabilities: ["hash-api-keys"] },
+      request: { params: SmeParams, body: IssueApiKeyRequest },
+      responses: {
+        201: { description: "The key, with its secret", schema: IssuedApiKey },
+        404: { description: "No such SME here" },
+      },
+    },
+    {
+      operationId: "listApiKeys",
+      summary: "List an SME's API keys (prefix, scopes, state, last use; never the secret)",
+      method: "GET",
+      path: "/destination/smes/{smeId}/keys",
+      auth: destinationStaff,
+      handler: { ...handler("apiKeys", "listApiKeys"), capabilities: ["hash-api-keys"] },
+      request: { params: SmeParams },
+      responses: { 200: { description: "The keys", schema: ApiKeyList } },
+    },
+    {
+      operationId: "rotateApiKey",
+      summary: "Replace an API key: a new key now, the old one valid until the overlap ends",
+      method: "POST",
+      path: "/destination/smes/{smeId}/keys/{keyId}/rotate",
+      auth: destinationEditors,
+      handler: { ...handler("apiKeys", "rotateApiKey"), capabilities: ["hash-api-keys"] },
+      request: { params: ApiKeyParams, body: RotateApiKeyRequest },
+      responses: {
+        201: {
+          description: "The new key, with its secret, and until when the old one works",
+          schema: IssuedApiKey,
+        },
+        404: { description: "No such key here" },
+        409: { description: "The key is revoked, expired or already rotated" },
+      },
+    },
+    {
+      operationId: "revokeApiKey",
+      summary: "Revoke an API key at once (idempotent)",
+      method: "DELETE",
+      path: "/destination/smes/{smeId}/keys/{keyId}",
+      auth: destinationEditors,
+      handler: { ...handler("apiKeys", "revokeApiKey"), capabilities: ["hash-api-keys"] },
+      request: { params: ApiKeyParams },
+      responses: { 204: { description: "Revoked" }, 404: { description: "No such key here" } },
+    },
+    {
+      operationId: "listAudit",
+      summary: "Read the destination's audit log, newest first",
+      method: "GET",
+      path: "/destination/audit",
+      auth: destinationAdmins,
+      handler: handler("audit", "listAudit"),
+      request: { query: AuditQuery },
+      responses: { 200: { description: "A page of entries", schema: AuditPage } },
+    },
+    {
+      operationId: "verifyAudit",
+      summary: "Walk the audit chain and report the first broken link",
+      method: "GET",
+      path: "/destination/audit/verify",
+      auth: destinationAdmins,
+      handler: handler("audit", "verifyAudit"),
+      responses: { 200: { description: "The verdict", schema: AuditVerification } },
+    },
+    {
+      operationId: "inviteStaff",
+      summary: "Invite a person to the destination's staff with roles",
+      method: "POST",
+      path: "/destination/staff",
+      auth: destinationAdmins,
+      handler: { ...handler("staff", "inviteStaff"), capabilities: ["manage-staff"] },
+      request: { body: InviteStaffRequest },
+      responses: {
+        201: { description: "The invited person", schema: InvitedStaff },
+        409: { description: "The e-mail address is taken" },
+      },
+    },
+    {
+      operationId: "listStaff",
+      summary: "List the destination's staff",
+      method: "GET",
+      path: "/destination/staff",
+      auth: destinationAdmins,
+      handler: { ...handler("staff", "listStaff"), capabilities: ["manage-staff"] },
+      responses: { 200: { description: "The staff", schema: StaffList } },
+    },
+    {
+      operationId: "changeStaffRoles",
+      summary: "Replace a staff member's roles",
+      method: "PUT",
+      path: "/destination/staff/{userId}/roles",
+      auth: destinationAdmins,
+      handler: { ...handler("staff", "changeStaffRoles"), capabilities: ["manage-staff"] },
+      request: { params: StaffParams, body: ChangeStaffRolesRequest },
+      responses: {
+        200: { description: "The staff member", schema: StaffMember },
+        404: { description: "No such person here" },
+      },
+    },
+    {
+      operationId: "removeStaff",
+      summary: "Remove a person from the destination's staff",
+      method: "DELETE",
+      path: "/destination/staff/{userId}",
+      auth: destinationAdmins,
+      handler: { ...handler("staff", "removeStaff"), capabilities: ["manage-staff"] },
+      request: { params: StaffParams },
+      responses: { 204: { description: "Removed" }, 404: { description: "No such person here" } },
+    },
+    {
+      operationId: "signUpTourist",
+      summary: "Create a tourist account in a destination (from the destination's app)",
+      method: "POST",
+      path: "/tourist/signup",
+      auth: { mode: "none" },
+      handler: handler("tourists", "signUpTourist"),
+      request: { body: TouristSignUpRequest },
+      responses: {
+        201: {
+          description: "The pseudonymous id of the tourist in this destination",
+          schema: z.object({ touristId: z.string() }),
+        },
+        404: { description: "Unknown destination" },
+        409: { description: "The e-mail address has an account in this destination" },
+      },
+    },
+    {
+      operationId: "getTouristProfile",
+      summary: "The tourist's own profile and current consents",
+      method: "GET",
+      path: "/tourist/me",
+      auth: tourist,
+      handler: handler("tourists", "getTouristProfile"),
+      responses: {
+        200: { description: "The profile", schema: TouristProfile },
+        404: { description: "Erased" },
+      },
+    },
+    {
+      operationId: "setTouristConsent",
+      summary: "Record a consent decision with the version of the text agreed to",
+      method: "PUT",
+      path: "/tourist/me/consents/{purpose}",
+      auth: tourist,
+      handler: handler("tourists", "setTouristConsent"),
+      request: { params: ConsentParams, body: ConsentRequest },
+      responses: {
+        200: { description: "The recorded decision", schema: Consent },
+        404: { description: "Erased" },
+      },
+    },
+    {
+      operationId: "exportTourist",
+      summary: "Everything held about the tourist in this destination",
+      method: "GET",
+      path: "/tourist/me/export",
+      auth: tourist,
+      handler: handler("tourists", "exportTourist"),
+      responses: { 200: { description: "The data", schema: TouristExport }, 404: { description: "Erased" } },
+    },
+    {
+      operationId: "eraseTourist",
+      summary: "Erase the tourist's account and data; other services are told to erase theirs",
+      method: "DELETE",
+      path: "/tourist/me",
+      auth: tourist,
+      handler: handler("tourists", "eraseTourist"),
+      responses: { 204: { description: "Erased" }, 404: { description: "Nothing to erase" } },
+    },
+    {
+      operationId: "whoami",
+      summary: "The principal the credential stands for, and its destination",
+      method: "GET",
+      path: "/whoami",
+      auth: everyone,
+      handler: handler("whoami"),
+      responses: { 200: { description: "The principal", schema: Whoami } },
     },
   ],
   streamConsumers: [
     {
+      // Provisions destinations entering `provisioning` and offboards those entering `offboarding`.
       name: "provisionDestination",
       source: { kind: "dynamodb", tablePurpose: REGISTRY_TABLE, scope: "platform" },
-      handler: { ...handler("provisionDestination"), timeoutSeconds: 300, capabilities: ["provision-destinations"] },
+      handler: {
+        ...handler("provisionDestination"),
+        timeoutSeconds: 300,
+        capabilities: ["provision-destinations", "archive-destinations"],
+      },
       batchSize: 10,
       startingPosition: "TRIM_HORIZON",
       maximumRetryAttempts: 3,
+      bisectBatchOnFunctionError: true,
+      reportBatchItemFailures: true,
+      onFailureQueue: "provisioning-dlq",
+    },
+    {
+      // The outbox of the directory table: domain events written with a state change go to the bus.
+      name: "publishDirectoryEvents",
+      source: { kind: "dynamodb", tablePurpose: DIRECTORY_TABLE, scope: "platform" },
+      handler: handler("publishDirectoryEvents"),
+      batchSize: 25,
+      startingPosition: "TRIM_HORIZON",
+      maximumRetryAttempts: 10,
       bisectBatchOnFunctionError: true,
       reportBatchItemFailures: true,
       onFailureQueue: "provisioning-dlq",

@@ -77,6 +77,7 @@ describe("provisioning a destination's tables", () => {
       deprovision: async () => {
         calls.push("deprovision");
       },
+      tables: async () => [],
     };
     await Tenant.create({ store }, request(slug));
     // Act

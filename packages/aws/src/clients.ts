@@ -13,7 +13,9 @@ export function createDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 3 });
 }
 
-export function createDocumentClient(client: DynamoDBClient = createDynamoDbClient()): DynamoDBDocumentClient {
+export function createDocumentClient(
+  client: DynamoDBClient = createDynamoDbClient(),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
@@ -26,5 +28,8 @@ export function createDynamoDbStreamsClient(): DynamoDBStreamsClient {
 
 /** kinesalite speaks HTTP/1.1 only, and AWS accepts it too, so Kinesis always gets the HTTP/1.1 handler. */
 export function createKinesisClient(): KinesisClient {
-  return new KinesisClient({ maxAttempts: 3, requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }) });
+  return new KinesisClient({
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }),
+  });
 }

@@ -8,7 +8,9 @@ const spec = {
   purpose: "things",
   partitionKey: { name: "pk", type: "S" as const },
   sortKey: { name: "sk", type: "S" as const },
-  indexes: [{ name: "byType", partitionKey: { name: "type", type: "S" as const }, projection: "ALL" as const }],
+  indexes: [
+    { name: "byType", partitionKey: { name: "type", type: "S" as const }, projection: "ALL" as const },
+  ],
   ttlAttribute: "expiresAt",
   stream: "NEW_AND_OLD_IMAGES" as const,
 };

@@ -1,7 +1,7 @@
 import {
   type AttributeDefinition,
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -46,7 +46,12 @@ export function createTableInput(tableName: string, spec: DestinationTableSpec):
   };
 }
 
-async function waitForStatus(client: DynamoDBClient, tableName: string, want: "ACTIVE" | "GONE", timeoutMs: number) {
+async function waitForStatus(
+  client: DynamoDBClient,
+  tableName: string,
+  want: "ACTIVE" | "GONE",
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -95,7 +100,11 @@ export async function ensureTable(
 }
 
 /** Deletes a table if it exists and waits until it is gone. */
-export async function dropTable(client: DynamoDBClient, tableName: string, timeoutMs = 60_000): Promise<void> {
+export async function dropTable(
+  client: DynamoDBClient,
+  tableName: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   try {
     await client.send(new DeleteTableCommand({ TableName: tableName }));
   } catch (error) {

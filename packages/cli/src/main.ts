@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { readRuntimeSummary, type RuntimeSummary } from "@sdp/local-runtime";
+import { type RuntimeSummary, readRuntimeSummary } from "@sdp/local-runtime";
+import { DLQ_USAGE, runDlq } from "./dlq";
+import { runSimulate, SIMULATE_USAGE } from "./simulate";
 
 /**
  * `sdp`: the platform's command line. It finds a running local platform through
@@ -14,6 +16,8 @@ commands:
   tenants get <slug>             show one destination
   tenants create --slug S --name N [--language es] [--currency EUR] [--time-zone Europe/Madrid] [--tier standard|premium]
                                  onboard a destination and wait until it is active
+${DLQ_USAGE}
+${SIMULATE_USAGE}
 
 environment:
   SDP_DATA_DIR   data directory of the local platform (default ./.sdp-data)
@@ -35,7 +39,11 @@ function target(): { api: string; token: string | undefined; summary: RuntimeSum
   return { api, token: process.env.SDP_TOKEN ?? summary?.adminToken, summary };
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const { api, token } = target();
   const response = await fetch(`${api}${path}`, {
     method,
@@ -70,6 +78,14 @@ async function expectOk(result: { status: number; json: unknown }) {
 
 async function main(argv: string[]) {
   const [command, sub, ...rest] = argv;
+  if (command === "dlq") {
+    process.exitCode = await runDlq(argv.slice(1));
+    return;
+  }
+  if (command === "simulate") {
+    process.exitCode = await runSimulate(argv.slice(1));
+    return;
+  }
   if (command === "status") {
     const { summary, api } = target();
     const response = await fetch(summary?.health ?? `${api}/health`);
@@ -126,7 +142,9 @@ async function main(argv: string[]) {
     }
     throw new Error("the destination did not leave provisioning within 60 s");
   }
-  throw new UsageError(command ? `unknown command: ${[command, sub].filter(Boolean).join(" ")}` : "no command");
+  throw new UsageError(
+    command ? `unknown command: ${[command, sub].filter(Boolean).join(" ")}` : "no command",
+  );
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

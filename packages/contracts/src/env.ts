@@ -11,7 +11,6 @@ export const Env = {
   tokenIssuer: "SDP_TOKEN_ISSUER",
   tokenAudience: "SDP_TOKEN_AUDIENCE",
   jwksUrl: "SDP_JWKS_URL",
-  ingestStream: "SDP_INGEST_STREAM",
   /** The platform event bus that outbox publishers put domain events on. */
   eventBus: "SDP_EVENT_BUS",
   logLevel: "SDP_LOG_LEVEL",
@@ -26,6 +25,16 @@ export const Env = {
   endpointDynamodbStreams: "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
   endpointKinesis: "AWS_ENDPOINT_URL_KINESIS",
   endpointCloudformation: "AWS_ENDPOINT_URL_CLOUDFORMATION",
+  /**
+   * IoT Core's data-plane endpoint (`https://<prefix>-ats.iot.<region>.amazonaws.com`): account specific,
+   * so infra takes it from the `sdp:iotDataEndpoint` context value (docs/operations.md).
+   */
+  endpointIotData: "AWS_ENDPOINT_URL_IOT_DATA_PLANE",
+  /**
+   * Whether NGSI-LD notification endpoints may be loopback or private-network addresses: `allow` or
+   * `deny`. Unset: allowed on the `local` stage only. Link-local and metadata addresses are never allowed.
+   */
+  notifyPrivateNetworks: "SDP_NOTIFY_PRIVATE_NETWORKS",
 } as const;
 
 export type EnvName = (typeof Env)[keyof typeof Env];
@@ -35,7 +44,24 @@ export type EnvName = (typeof Env)[keyof typeof Env];
  * infra sets it on the service's functions; the local runtime sets it on its process.
  */
 export function platformTableEnvName(service: string, purpose: string): string {
-  return ["SDP_TABLE", service, purpose]
+  return envSegments("SDP_TABLE", service, purpose);
+}
+
+/** The variable carrying a platform Kinesis stream's name: `SDP_STREAM_<SERVICE>_<PURPOSE>`. */
+export function platformStreamEnvName(service: string, purpose: string): string {
+  return envSegments("SDP_STREAM", service, purpose);
+}
+
+/**
+ * The variable carrying a platform queue's URL: `SDP_QUEUE_<SERVICE>_<PURPOSE>`. An SQS queue URL in
+ * AWS; a `file:` URL of the JSON Lines queue locally.
+ */
+export function platformQueueEnvName(service: string, purpose: string): string {
+  return envSegments("SDP_QUEUE", service, purpose);
+}
+
+function envSegments(prefix: string, service: string, purpose: string): string {
+  return [prefix, service, purpose]
     .filter(Boolean)
     .join("_")
     .toUpperCase()

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { AuditTable } from "./audit";
 import type { PrincipalKind, StaffRole } from "./principal";
 
 /**
@@ -18,8 +19,74 @@ export interface HandlerRef {
   readonly capabilities?: readonly HandlerCapability[];
 }
 
-/** `provision-destinations`: deploys and deletes per-destination stacks (the tenants provisioner). */
-export type HandlerCapability = "provision-destinations";
+/**
+ * A privilege beyond the service's own resources. Infra grants each one, with the configuration it
+ * implies, only to the functions whose handler declares it (docs/operations.md lists the resources):
+ * - `provision-destinations`: deploys and deletes per-destination stacks (the tenants provisioner);
+ * - `archive-destinations`: reads every table of a destination (consistent scans) and writes its export
+ *   archive (`SDP_ARCHIVE_STORE`, `SDP_ARCHIVE_BUCKET`);
+ * - `manage-staff`: creates, lists and removes staff accounts and their groups in the staff user pool
+ *   (`SDP_USER_DIRECTORY`, `SDP_USER_POOL_ID`);
+ * - `hash-api-keys`: holds the API key pepper, the secret of the keyed hash of key secrets
+ *   (`SDP_API_KEY_PEPPER`);
+ * - `manage-devices`: creates and revokes device identities in IoT Core — things, certificates, the one
+ *   device policy's attachments, thing-group membership (`SDP_IOT_IDENTITY_PROVIDER`, `SDP_IOT_DEVICE_POLICY`);
+ * - `publish-mqtt`: publishes commands and notifications through IoT Core's data plane, on the topics
+ *   of `PLATFORM_PUBLISH_GRAMMAR` (`SDP_IOT_PUBLISHER`, `AWS_ENDPOINT_URL_IOT_DATA_PLANE`).
+ */
+export type HandlerCapability =
+  | "provision-destinations"
+  | "archive-destinations"
+  | "manage-staff"
+  | "hash-api-keys"
+  | "manage-devices"
+  | "publish-mqtt";
+
+export const HANDLER_CAPABILITIES: readonly HandlerCapability[] = [
+  "provision-destinations",
+  "archive-destinations",
+  "manage-staff",
+  "hash-api-keys",
+  "manage-devices",
+  "publish-mqtt",
+];
+
+/** Writes a reader of another service's table may be granted besides reading: only these, and only if declared. */
+export type TableWrite = "update" | "put";
+
+/**
+ * A table that another service declares and this one reads (a published contract of that service):
+ * GetItem, BatchGetItem, Query, Scan and ConditionCheckItem on the table and its indexes, plus the
+ * writes listed in `also` — `update` (UpdateItem: counters, timestamps) or `put` (PutItem, also inside
+ * TransactWriteItems: appends). The variable naming a platform table is `platformTableEnvName(service,
+ * tablePurpose)`; a tenant table is named from the principal's destination, as its owner does.
+ */
+export interface TableReadDeclaration {
+  readonly service: string;
+  readonly tablePurpose: string;
+  readonly scope: "tenant" | "platform";
+  readonly also?: readonly TableWrite[];
+  /** Why, in a sentence: it becomes the reason next to the grant. */
+  readonly why: string;
+}
+
+/** Methods whose calls lambda-kit's audit trail appends to the destination's audit log. */
+export const STATE_CHANGING_METHODS: ReadonlySet<HttpMethod> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * What every function serving a state-changing route reads and writes although the tenants service
+ * declares it: lambda-kit appends each such call to the destination's hash-chained audit log (reads the
+ * chain's head, then puts the entry and the new head in one transaction).
+ */
+export const ROUTE_TABLE_READS: readonly TableReadDeclaration[] = [
+  {
+    service: AuditTable.service,
+    tablePurpose: AuditTable.purpose,
+    scope: "tenant",
+    also: ["put"],
+    why: "lambda-kit appends every state-changing call to the destination's audit chain",
+  },
+];
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -100,7 +167,12 @@ export interface QueueDeclaration {
 
 export type StreamSource =
   | { readonly kind: "dynamodb"; readonly tablePurpose: string; readonly scope: "tenant" | "platform" }
-  | { readonly kind: "kinesis"; readonly streamPurpose: string };
+  | {
+      readonly kind: "kinesis";
+      readonly streamPurpose: string;
+      /** The service that declares the stream, when it is another one (a published contract). */
+      readonly service?: string;
+    };
 
 /** An event source mapping, with Lambda's own settings and their Lambda defaults when omitted. */
 export interface StreamConsumerDeclaration {
@@ -167,6 +239,8 @@ export interface ServiceManifest {
   readonly iotRules?: readonly IotRuleDeclaration[];
   /** The service hosts the API Gateway request authorizer. */
   readonly authorizer?: HandlerRef;
+  /** Tables of other services that every function of this service reads (and writes only as declared). */
+  readonly reads?: readonly TableReadDeclaration[];
 }
 
 export function defineService<const M extends ServiceManifest>(manifest: M): M {
@@ -193,7 +267,11 @@ export function withEventSourceDefaults(consumer: StreamConsumerDeclaration) {
  * app names functions with it, so per-destination stacks can reference them without lookups.
  */
 export function functionName(stage: string, service: string, ref: HandlerRef): string {
-  const module = ref.file.split("/").pop()?.replace(/\.[cm]?[jt]s$/, "") ?? "handler";
+  const module =
+    ref.file
+      .split("/")
+      .pop()
+      ?.replace(/\.[cm]?[jt]s$/, "") ?? "handler";
   const suffix = ref.export === "handler" ? "" : `-${ref.export}`;
   return `sdp-${stage}-${service}-${module}${suffix}`.slice(0, 64);
 }

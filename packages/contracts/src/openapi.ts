@@ -41,10 +41,14 @@ function operation(service: string, route: RouteDeclaration): JsonObject {
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = {
       description: response.description,
-      ...(response.schema ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } } : {}),
+      ...(response.schema
+        ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } }
+        : {}),
     };
   }
-  const problem = { content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } } };
+  const problem = {
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } },
+  };
   responses["400"] ??= { description: "The request is not valid (the problem names each field)", ...problem };
   if (route.auth.mode === "authorizer") {
     responses["401"] ??= { description: GatewayResponses.UNAUTHORIZED.title, ...problem };
@@ -97,7 +101,9 @@ export function openApiDocument(manifests: readonly ServiceManifest[], serverUrl
         "Every error is application/problem+json (RFC 9457). Credentials go in the Authorization header: `Bearer <token>`.",
     },
     servers: [{ url: serverUrl }],
-    tags: manifests.filter((m) => (m.routes ?? []).length > 0).map((m) => ({ name: m.service, description: m.description })),
+    tags: manifests
+      .filter((m) => (m.routes ?? []).length > 0)
+      .map((m) => ({ name: m.service, description: m.description })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },

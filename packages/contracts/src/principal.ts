@@ -17,6 +17,8 @@ export const Principal = z.object({
   tenant: TenantSlug.optional(),
   roles: z.array(z.string()),
   scopes: z.array(z.string()),
+  /** For an SME: the API key that authenticated the request (audited, never secret). */
+  keyId: z.string().optional(),
 });
 export type Principal = z.infer<typeof Principal>;
 

@@ -86,13 +86,29 @@ export const Problems = {
       detail: `body exceeds ${limitBytes} bytes`,
     }),
   unauthenticated: (detail = "a valid credential is required") =>
-    new DomainError("unauthenticated", 401, "Unauthenticated", { detail, headers: { "www-authenticate": "Bearer" } }),
+    new DomainError("unauthenticated", 401, "Unauthenticated", {
+      detail,
+      headers: { "www-authenticate": "Bearer" },
+    }),
   forbidden: (detail = "the credential does not allow this action") =>
     new DomainError("forbidden", 403, "Forbidden", { detail }),
-  notFound: (what: string) => new DomainError("not-found", 404, "Not found", { detail: `${what} does not exist` }),
+  notFound: (what: string) =>
+    new DomainError("not-found", 404, "Not found", { detail: `${what} does not exist` }),
   conflict: (detail: string) => new DomainError("conflict", 409, "Conflict", { detail }),
+  rateLimited: (retryAfterSeconds: number) =>
+    new DomainError("rate-limited", 429, "Too many requests", {
+      detail: `the API key's rate limit is spent; retry in ${retryAfterSeconds} s`,
+      headers: { "retry-after": String(retryAfterSeconds) },
+    }),
+  tenantRequired: (header: string) =>
+    new DomainError("validation-failed", 400, "The request is not valid", {
+      detail: `headers.${header}: a platform administrator names the destination with this header`,
+      errors: [{ field: `headers.${header}`, reason: "is required for a platform administrator" }],
+    }),
   methodNotAllowed: (method: string, path: string) =>
-    new DomainError("method-not-allowed", 405, "Method not allowed", { detail: `${method} is not allowed on ${path}` }),
+    new DomainError("method-not-allowed", 405, "Method not allowed", {
+      detail: `${method} is not allowed on ${path}`,
+    }),
   routeNotFound: (method: string, path: string) =>
     new DomainError("route-not-found", 404, "Not found", { detail: `no route for ${method} ${path}` }),
 } as const;

@@ -23,7 +23,9 @@ export const PLATFORM_SCOPE = "platform";
  * Callers pass a tenant taken from the authenticated principal, never from request input.
  */
 export function tableName(stage: string, scope: string, service: string, purpose?: string): string {
-  return ["sdp", stage, scope, service, purpose].filter((part) => part !== undefined && part !== "").join("-");
+  return ["sdp", stage, scope, service, purpose]
+    .filter((part) => part !== undefined && part !== "")
+    .join("-");
 }
 
 /** The per-destination CloudFormation stack: created by the tenants provisioner, granted by infra. */

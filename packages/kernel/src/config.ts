@@ -23,10 +23,16 @@ export function lazyConfig<S extends z.ZodType>(schema: S): () => z.infer<S> {
 }
 
 /** Reads one variable whose name is computed (e.g. a table's), checked like `loadConfig`. */
-export function loadConfigValue<S extends z.ZodType>(name: string, schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfigValue<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(env[name]);
   if (!result.success) {
-    throw new Error(`invalid configuration: ${name}: ${result.error.issues.map((issue) => issue.message).join(", ")}`);
+    throw new Error(
+      `invalid configuration: ${name}: ${result.error.issues.map((issue) => issue.message).join(", ")}`,
+    );
   }
   return result.data;
 }

@@ -13,7 +13,8 @@ export function problemResponses(): MiddlewareObj<APIGatewayProxyEvent, APIGatew
       const { error } = request;
       const instance = request.event.path;
       if (isDomainError(error)) {
-        if (error.status >= 500) log.error("request failed", { code: error.code, ...errorFields(error.cause) });
+        if (error.status >= 500)
+          log.error("request failed", { code: error.code, ...errorFields(error.cause) });
         request.response = {
           statusCode: error.status,
           headers: { "content-type": PROBLEM_CONTENT_TYPE, ...error.headers },

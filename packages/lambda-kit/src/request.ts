@@ -62,7 +62,9 @@ export function parseRequest(route: RouteDeclaration, event: APIGatewayProxyEven
   const declared = route.request ?? {};
   const query = event.queryStringParameters ?? {};
   if (!declared.query && Object.keys(query).length > 0) {
-    throw Problems.validation(Object.keys(query).map((key) => ({ field: `query.${key}`, reason: "is not a known parameter" })));
+    throw Problems.validation(
+      Object.keys(query).map((key) => ({ field: `query.${key}`, reason: "is not a known parameter" })),
+    );
   }
   const hasBody = event.body !== null && event.body !== "";
   if (!declared.body && hasBody) {

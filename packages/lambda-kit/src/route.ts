@@ -1,10 +1,11 @@
 import middy from "@middy/core";
-import type { Principal, RouteDeclaration } from "@sdp/contracts";
+import { type Principal, Problems, type RouteDeclaration } from "@sdp/contracts";
 import { Scope } from "@sdp/kernel";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { z } from "zod";
+import { type AuditTrailOptions, auditTrail } from "./audit";
 import { problemResponses } from "./errors";
-import { authorize, principalFrom, resolveTenant } from "./principal";
+import { authorize, principalFrom, resolveTenant, retryAfterFrom } from "./principal";
 import { parseRequest } from "./request";
 import { type HttpResponse, toProxyResult } from "./response";
 
@@ -20,17 +21,27 @@ export interface RouteInput<R extends RouteDeclaration> {
   readonly tenant: string | undefined;
 }
 
+export interface HttpRouteOptions {
+  /** The audit trail of state-changing calls (default: on, to the deployment's audit log). */
+  readonly audit?: AuditTrailOptions;
+}
+
 /**
- * A thin Lambda handler for a manifest route: authorize, parse, run one use case inside the request
- * scope, answer. Cross-cutting work lives in middleware, so handlers stay a few lines long.
+ * A thin Lambda handler for a manifest route: answer a throttled API key with 429, authorize, parse, run
+ * one use case inside the request scope, answer, and audit state-changing calls. Cross-cutting work
+ * lives in middleware, so handlers stay a few lines long.
  */
 export function httpRoute<R extends RouteDeclaration>(
   route: R,
   useCase: (input: RouteInput<R>) => Promise<HttpResponse>,
+  options: HttpRouteOptions = {},
 ) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(auditTrail(route, options.audit))
     .use(problemResponses())
     .handler(async (event, context) => {
+      const retryAfter = retryAfterFrom(event);
+      if (retryAfter !== undefined) throw Problems.rateLimited(retryAfter);
       const principal = principalFrom(event);
       authorize(route.auth, principal);
       const tenant = resolveTenant(event, principal);

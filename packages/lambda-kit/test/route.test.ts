@@ -1,4 +1,4 @@
-import { type Principal, type RouteDeclaration, DomainError } from "@sdp/contracts";
+import { DomainError, type Principal, type RouteDeclaration } from "@sdp/contracts";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -21,7 +21,9 @@ const route = {
 const admin: Principal = { kind: "staff", id: "u1", tenant: "villamar", roles: ["admin"], scopes: [] };
 const context = { awsRequestId: "req-1" } as Context;
 
-function event(overrides: Partial<APIGatewayProxyEvent> & { principal?: Principal | null } = {}): APIGatewayProxyEvent {
+function event(
+  overrides: Partial<APIGatewayProxyEvent> & { principal?: Principal | null } = {},
+): APIGatewayProxyEvent {
   const { principal = admin, ...rest } = overrides;
   return {
     body: JSON.stringify({ name: "a", count: 1 }),
@@ -46,13 +48,18 @@ const seen: unknown[] = [];
 const handler = httpRoute(route, async (input) => {
   seen.push(input);
   if (input.body.name === "explode") throw new Error("secret internal detail");
-  if (input.body.name === "domain") throw new DomainError("thing-locked", 423, "Locked", { detail: "locked" });
+  if (input.body.name === "domain")
+    throw new DomainError("thing-locked", 423, "Locked", { detail: "locked" });
   return respond.created({ id: input.params.id, tenant: input.tenant }, `/things/${input.params.id}`);
 });
 
 async function call(e: APIGatewayProxyEvent) {
   const result = await handler(e, context);
-  return { status: result.statusCode, body: result.body ? JSON.parse(result.body) : undefined, headers: result.headers };
+  return {
+    status: result.statusCode,
+    body: result.body ? JSON.parse(result.body) : undefined,
+    headers: result.headers,
+  };
 }
 
 describe("httpRoute", () => {
@@ -89,9 +96,17 @@ describe("httpRoute", () => {
 
   it.each([
     ["no principal", { principal: null }, 401],
-    ["a tourist", { principal: { kind: "tourist", id: "t", tenant: "villamar", roles: [], scopes: [] } }, 403],
+    [
+      "a tourist",
+      { principal: { kind: "tourist", id: "t", tenant: "villamar", roles: [], scopes: [] } },
+      403,
+    ],
     ["a viewer", { principal: { ...admin, roles: ["viewer"] } }, 403],
-    ["a header naming another destination", { headers: { "content-type": "application/json", "NGSILD-Tenant": "other" } }, 403],
+    [
+      "a header naming another destination",
+      { headers: { "content-type": "application/json", "NGSILD-Tenant": "other" } },
+      403,
+    ],
   ])("refuses %s", async (_label, overrides, status) => {
     // Act
     const response = await call(event(overrides as Partial<APIGatewayProxyEvent>));
@@ -104,7 +119,10 @@ describe("httpRoute", () => {
     const platformAdmin: Principal = { kind: "platform-admin", id: "p", roles: [], scopes: [] };
     // Act
     const response = await call(
-      event({ principal: platformAdmin, headers: { "content-type": "application/json", "ngsild-tenant": "other" } }),
+      event({
+        principal: platformAdmin,
+        headers: { "content-type": "application/json", "ngsild-tenant": "other" },
+      }),
     );
     // Assess
     expect(response.body.tenant).toBe("other");

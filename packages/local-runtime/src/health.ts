@@ -12,12 +12,18 @@ export async function checkAll(checks: Record<string, HealthCheck>, timeoutMs = 
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const timeout = new Promise<ComponentHealth>((resolve) =>
-        setTimeout(() => resolve({ status: "down", detail: `no answer within ${timeoutMs} ms` }), timeoutMs).unref(),
+        setTimeout(
+          () => resolve({ status: "down", detail: `no answer within ${timeoutMs} ms` }),
+          timeoutMs,
+        ).unref(),
       );
       try {
         return [name, await Promise.race([check(), timeout])] as const;
       } catch (error) {
-        return [name, { status: "down", detail: error instanceof Error ? error.name : "error" } as ComponentHealth] as const;
+        return [
+          name,
+          { status: "down", detail: error instanceof Error ? error.name : "error" } as ComponentHealth,
+        ] as const;
       }
     }),
   );

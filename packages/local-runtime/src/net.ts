@@ -44,7 +44,11 @@ export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 
  * The port for a component: `SDP_PORTS=auto` takes a free one, an explicit variable wins, otherwise
  * the documented default.
  */
-export async function choosePort(explicit: string | undefined, fallback: number, auto: boolean): Promise<number> {
+export async function choosePort(
+  explicit: string | undefined,
+  fallback: number,
+  auto: boolean,
+): Promise<number> {
   if (explicit !== undefined && explicit !== "") {
     const port = Number(explicit);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid port: ${explicit}`);

@@ -13,7 +13,10 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr, qui
       const started = Date.now();
       const interactive = stream.isTTY === true;
       const timer = interactive
-        ? setInterval(() => stream.write(`\r  … ${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`), 100)
+        ? setInterval(
+            () => stream.write(`\r  … ${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`),
+            100,
+          )
         : undefined;
       if (!interactive) stream.write(`  … ${label}\n`);
       try {

@@ -1,13 +1,25 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { CreateStreamCommand, DescribeStreamSummaryCommand, ListStreamsCommand, ResourceInUseException } from "@aws-sdk/client-kinesis";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  ListStreamsCommand,
+  ResourceInUseException,
+} from "@aws-sdk/client-kinesis";
 import { createDynamoDbClient, createKinesisClient, ensureTable } from "@sdp/aws";
 import {
+  DirectoryTable,
   destinationTemplate,
   Env,
   functionName,
+  IotEnv,
   openApiDocument,
   PLATFORM_SCOPE,
+  platformQueueEnvName,
   platformResourceName,
+  platformStreamEnvName,
   platformTableEnvName,
   platformTables,
   type ServiceManifest,
@@ -15,10 +27,7 @@ import {
   withEventSourceDefaults,
 } from "@sdp/contracts";
 import { errorFields, log } from "@sdp/kernel";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { openDeviceCredentialStore } from "./devices/credential-store";
+import { credentialsTableName, openDeviceCredentialStore } from "./devices/credential-store";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import { startKinesalite } from "./emulators/kinesalite";
 import { type RunningEventSourceMapping, startEventSourceMapping } from "./event-source";
@@ -26,14 +35,14 @@ import { startEventBus } from "./events/bus";
 import { startScheduler } from "./events/scheduler";
 import { checkAll, type HealthCheck } from "./health";
 import { startHttpFront } from "./http";
-import { openLocalIssuer } from "./identity";
-import { createIotRulesBridge, startMqttBroker } from "./iot";
+import { localDirectorySignIn, localIdentityEnv, openLocalIssuer } from "./identity";
+import { type BrokerIdentity, createIotRulesBridge, startMqttBroker } from "./iot";
 import { invokeHandler, loadHandler } from "./lambda/invoke";
+import { acquireDataDirLock } from "./lock";
 import { choosePort } from "./net";
 import { consoleProgress, type Progress } from "./progress";
 import { type LocalQueue, openFileQueue } from "./queue/file-queue";
-import { acquireDataDirLock } from "./lock";
-import { RuntimeSummary, writeRuntimeSummary } from "./summary";
+import type { RuntimeSummary } from "./summary";
 
 export const LOCAL_STAGE = "local";
 export const LOCAL_REGION = "eu-west-1";
@@ -59,7 +68,7 @@ export interface LocalRuntime {
   /** Signs a token with the local issuer, as Cognito would issue one. */
   signToken(claims: Record<string, unknown>, subject: string, expiresInSeconds?: number): Promise<string>;
   /** Issues MQTT credentials for a device of a destination (the local IoT identity). */
-  issueDeviceCredentials(tenant: string, thing: string): string;
+  issueDeviceCredentials(tenant: string, thing: string): Promise<string>;
   /** Resolves once every event source mapping has caught up with its source. */
   idle(timeoutMs?: number): Promise<void>;
   queue(service: string, purpose: string): LocalQueue | undefined;
@@ -79,7 +88,9 @@ async function ensureKinesisStream(streamName: string, shardCount: number) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   for (let attempt = 0; attempt < 100; attempt += 1) {
-    const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: streamName }),
+    );
     if (StreamDescriptionSummary?.StreamStatus === "ACTIVE") return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -131,7 +142,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         startKinesalite({ port: ports.kinesis, host, dataDir: join(dataDir, "kinesis") }),
       ),
     ]);
-    stoppables.push({ name: "dynamodb", stop: () => dynamodb.stop() }, { name: "kinesis", stop: () => kinesis.stop() });
+    stoppables.push(
+      { name: "dynamodb", stop: () => dynamodb.stop() },
+      { name: "kinesis", stop: () => kinesis.stop() },
+    );
 
     // Handlers run in this process and read their configuration from the environment, as on Lambda.
     const template = destinationTemplate(manifests);
@@ -155,7 +169,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [Env.tokenIssuer]: apiUrl,
       [Env.jwksUrl]: `${apiUrl}/.well-known/jwks.json`,
       [Env.tokenAudience]: LOCAL_TOKEN_AUDIENCE,
-      ...platformResourceEnv(manifests),
+      ...platformResourceEnv(manifests, dataDir),
+      ...localIdentityEnv(dataDir),
     });
 
     await progress.step("platform tables and streams", async () => {
@@ -165,7 +180,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
       for (const manifest of manifests) {
         for (const stream of manifest.streams ?? []) {
-          await ensureKinesisStream(platformResourceName(LOCAL_STAGE, manifest.service, stream.purpose), stream.shardCount);
+          await ensureKinesisStream(
+            platformResourceName(LOCAL_STAGE, manifest.service, stream.purpose),
+            stream.shardCount,
+          );
         }
       }
     });
@@ -174,11 +192,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const manifest of manifests) {
       for (const queue of manifest.queues ?? []) {
         const name = platformResourceName(LOCAL_STAGE, manifest.service, queue.purpose);
-        queues.set(name, openFileQueue(name, join(dataDir, "queues", `${name}.jsonl`)));
+        queues.set(name, openFileQueue(name, queueFile(dataDir, name)));
       }
     }
 
-    const issuer = await openLocalIssuer({ keyFile: join(dataDir, "identity", "signing-key.json"), issuer: apiUrl });
+    const issuer = await openLocalIssuer({
+      keyFile: join(dataDir, "identity", "signing-key.json"),
+      issuer: apiUrl,
+      signIn: {
+        check: localDirectorySignIn(
+          tableName(LOCAL_STAGE, PLATFORM_SCOPE, DirectoryTable.service, DirectoryTable.purpose),
+        ),
+        audience: LOCAL_TOKEN_AUDIENCE,
+      },
+    });
 
     const mappings = new Map<string, RunningEventSourceMapping>();
     const startMapping = (key: string, create: () => RunningEventSourceMapping) => {
@@ -193,7 +220,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const checkpoints = join(dataDir, "checkpoints");
     mkdirSync(checkpoints, { recursive: true });
-    const tenantConsumers: Array<{ manifest: ServiceManifest; consumer: NonNullable<ServiceManifest["streamConsumers"]>[number] }> = [];
+    const tenantConsumers: Array<{
+      manifest: ServiceManifest;
+      consumer: NonNullable<ServiceManifest["streamConsumers"]>[number];
+    }> = [];
     for (const manifest of manifests) {
       for (const consumer of manifest.streamConsumers ?? []) {
         const name = functionName(LOCAL_STAGE, manifest.service, consumer.handler);
@@ -209,7 +239,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           ...(onFailure ? { onFailure } : {}),
         };
         if (consumer.source.kind === "kinesis") {
-          const streamName = platformResourceName(LOCAL_STAGE, manifest.service, consumer.source.streamPurpose);
+          const streamName = platformResourceName(
+            LOCAL_STAGE,
+            consumer.source.service ?? manifest.service,
+            consumer.source.streamPurpose,
+          );
           startMapping(name, () =>
             startEventSourceMapping({
               ...common,
@@ -218,7 +252,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             }),
           );
         } else if (consumer.source.scope === "platform") {
-          const table = tableName(LOCAL_STAGE, PLATFORM_SCOPE, manifest.service, consumer.source.tablePurpose);
+          const table = tableName(
+            LOCAL_STAGE,
+            PLATFORM_SCOPE,
+            manifest.service,
+            consumer.source.tablePurpose,
+          );
           startMapping(name, () =>
             startEventSourceMapping({
               ...common,
@@ -272,7 +311,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     await discoverTenantTables();
     const discovery = setInterval(() => {
-      discoverTenantTables().catch((error: unknown) => log.warn("tenant table discovery failed", errorFields(error)));
+      discoverTenantTables().catch((error: unknown) =>
+        log.warn("tenant table discovery failed", errorFields(error)),
+      );
     }, 2_000);
     stoppables.push({ name: "tenant-discovery", stop: () => clearInterval(discovery) });
 
@@ -282,18 +323,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         rate: schedule.rate,
         invoke: async (event: unknown) => {
           const handler = await loadHandler(root, schedule.handler);
-          await invokeHandler(handler, event, { functionName: functionName(LOCAL_STAGE, manifest.service, schedule.handler) });
+          await invokeHandler(handler, event, {
+            functionName: functionName(LOCAL_STAGE, manifest.service, schedule.handler),
+          });
         },
       })),
     );
     const scheduler = startScheduler(schedules, LOCAL_REGION);
     stoppables.push({ name: "scheduler", stop: () => scheduler.stop() });
 
-    const credentials = openDeviceCredentialStore(join(dataDir, "iot", "credentials.json"));
+    // Device identities live in a table the ingest service's local identity adapter writes (through
+    // configuration, as in AWS it would call IoT Core) and the broker's authenticator reads.
+    const credentials = await openDeviceCredentialStore({
+      client: dynamodbClient,
+      table: credentialsTableName(LOCAL_STAGE),
+    });
+    const platformServicePassword = await credentials.issueService(PLATFORM_MQTT_SERVICE);
+    // The credential version each device session opened with; a revoked or re-issued credential cuts
+    // the session off at its next message, as IoT Core disconnects a device whose certificate is revoked.
+    const sessions = new WeakMap<BrokerIdentity, { username: string; version: string }>();
     const rules = manifests.flatMap((manifest) =>
       (manifest.iotRules ?? []).flatMap((rule) => {
         const errorQueue = queues.get(platformResourceName(LOCAL_STAGE, manifest.service, rule.errorQueue));
-        if (!errorQueue) throw new Error(`IoT rule ${rule.name} names an undeclared queue ${rule.errorQueue}`);
+        if (!errorQueue)
+          throw new Error(`IoT rule ${rule.name} names an undeclared queue ${rule.errorQueue}`);
         return [
           {
             name: rule.name,
@@ -314,12 +367,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         port: ports.mqtt,
         host,
         authenticator: {
-          authenticate: async (_clientId, username, password) => credentials.authenticate(username, password),
+          authenticate: async (_clientId, username, password) => {
+            const session = await credentials.authenticate(username, password);
+            if (!session) return null;
+            sessions.set(session.identity, { username: session.username, version: session.version });
+            return session.identity;
+          },
         },
-        onMessage: (message) => bridge.handle(message),
+        onMessage: async (message) => {
+          const session = sessions.get(message.identity);
+          if (session && !(await credentials.isCurrent(session.username, session.version))) {
+            throw new Error("the credential of this connection was revoked");
+          }
+          await bridge.handle(message);
+        },
       }),
     );
     stoppables.push({ name: "mqtt", stop: () => broker.stop() });
+    // How handlers reach the device identities and publish to devices locally.
+    Object.assign(process.env, {
+      [IotEnv.identityProvider]: "local",
+      [IotEnv.localCredentialsTable]: credentials.table,
+      [IotEnv.publisher]: "mqtt",
+      [IotEnv.mqttUrl]: broker.url,
+      [IotEnv.mqttUsername]: PLATFORM_MQTT_SERVICE,
+      [IotEnv.mqttPassword]: platformServicePassword,
+    });
 
     const routes = manifests.flatMap((manifest) =>
       (manifest.routes ?? []).map((route) => ({
@@ -384,7 +457,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     } satisfies Record<string, HealthCheck>);
 
-    const platformServicePassword = credentials.issueService(PLATFORM_MQTT_SERVICE);
     const summary: RuntimeSummary = {
       api: front.url,
       health: `${front.url}/health`,
@@ -423,29 +495,57 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
-/** Environment variables naming each platform table and stream, for the handlers that use them. */
-function platformResourceEnv(manifests: readonly ServiceManifest[]): Record<string, string> {
+/** The JSON Lines file of a local queue. */
+function queueFile(dataDir: string, name: string): string {
+  return join(dataDir, "queues", `${name}.jsonl`);
+}
+
+/** Environment variables naming each platform table, stream and queue, for the handlers that use them. */
+function platformResourceEnv(manifests: readonly ServiceManifest[], dataDir: string): Record<string, string> {
   const entries: Array<[string, string]> = [];
   for (const manifest of manifests) {
+    const streams = manifest.streams ?? [];
+    for (const stream of streams) {
+      entries.push([
+        platformStreamEnvName(manifest.service, stream.purpose),
+        platformResourceName(LOCAL_STAGE, manifest.service, stream.purpose),
+      ]);
+    }
+    for (const queue of manifest.queues ?? []) {
+      const name = platformResourceName(LOCAL_STAGE, manifest.service, queue.purpose);
+      entries.push([
+        platformQueueEnvName(manifest.service, queue.purpose),
+        pathToFileURL(queueFile(dataDir, name)).href,
+      ]);
+    }
     for (const table of manifest.tables ?? []) {
       if (table.scope !== "platform") continue;
-      entries.push([platformTableEnvName(manifest.service, table.purpose), tableName(LOCAL_STAGE, PLATFORM_SCOPE, manifest.service, table.purpose)]);
+      entries.push([
+        platformTableEnvName(manifest.service, table.purpose),
+        tableName(LOCAL_STAGE, PLATFORM_SCOPE, manifest.service, table.purpose),
+      ]);
     }
   }
   return Object.fromEntries(entries);
 }
 
-async function startEventBusFor(manifests: readonly ServiceManifest[], root: string, port: number, host: string) {
+async function startEventBusFor(
+  manifests: readonly ServiceManifest[],
+  root: string,
+  port: number,
+  host: string,
+) {
   const rules = manifests.flatMap((manifest) =>
     (manifest.eventConsumers ?? []).map((consumer) => ({
       name: `${manifest.service}-${consumer.name}`,
       pattern: consumer.pattern,
       deliver: async (event: unknown) => {
         const handler = await loadHandler(root, consumer.handler);
-        await invokeHandler(handler, event, { functionName: functionName(LOCAL_STAGE, manifest.service, consumer.handler) });
+        await invokeHandler(handler, event, {
+          functionName: functionName(LOCAL_STAGE, manifest.service, consumer.handler),
+        });
       },
     })),
   );
   return startEventBus({ port, host, region: LOCAL_REGION, rules });
 }
-

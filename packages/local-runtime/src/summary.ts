@@ -20,6 +20,20 @@ export const RuntimeSummary = z.object({
   mqttService: z.object({ username: z.string(), password: z.string() }),
   demoTenant: z.string().optional(),
   adminToken: z.string().optional(),
+  /** A registered device of the demo destination with its MQTT credentials, for a plain MQTT client. */
+  demoDevice: z
+    .object({
+      deviceId: z.string(),
+      entityId: z.string(),
+      clientId: z.string(),
+      username: z.string(),
+      password: z.string(),
+      telemetryTopic: z.string(),
+      commandTopicFilter: z.string(),
+      protocol: z.enum(["json", "ul2"]),
+      samplePayload: z.string(),
+    })
+    .optional(),
 });
 export type RuntimeSummary = z.infer<typeof RuntimeSummary>;
 

@@ -3,6 +3,7 @@ import {
   type CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
+  DescribeStackResourcesCommand,
   DescribeStacksCommand,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
@@ -20,7 +21,13 @@ export interface CloudFormationProvisionerOptions {
 }
 
 const DONE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE"]);
-const FAILED = new Set(["CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED"]);
+const FAILED = new Set([
+  "CREATE_FAILED",
+  "ROLLBACK_COMPLETE",
+  "ROLLBACK_FAILED",
+  "DELETE_COMPLETE",
+  "DELETE_FAILED",
+]);
 
 export class DestinationStackError extends Error {
   constructor(stackName: string, status: string | undefined) {
@@ -53,7 +60,8 @@ export function buildCloudFormationProvisioner(
     for (;;) {
       const stack = await describe(stackName);
       if (accept(stack)) return stack;
-      if (stack && FAILED.has(stack.StackStatus ?? "")) throw new DestinationStackError(stackName, stack.StackStatus);
+      if (stack && FAILED.has(stack.StackStatus ?? ""))
+        throw new DestinationStackError(stackName, stack.StackStatus);
       // Still in progress past our budget: fail this attempt; the stream consumer retries later.
       if (Date.now() > deadline) throw new DestinationStackError(stackName, stack?.StackStatus);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -88,6 +96,16 @@ export function buildCloudFormationProvisioner(
       if (!(await describe(stackName))) return;
       await client.send(new DeleteStackCommand({ StackName: stackName, RoleARN: options.roleArn }));
       await waitFor(stackName, (s) => s === undefined || s.StackStatus === "DELETE_COMPLETE");
+    },
+    async tables(slug) {
+      const stackName = destinationStackName(options.stage, slug);
+      if (!(await describe(stackName))) return [];
+      const { StackResources } = await client.send(
+        new DescribeStackResourcesCommand({ StackName: stackName }),
+      );
+      return (StackResources ?? [])
+        .filter((resource) => resource.ResourceType === "AWS::DynamoDB::Table" && resource.PhysicalResourceId)
+        .map((resource) => resource.PhysicalResourceId ?? "");
     },
   };
 }

@@ -1,4 +1,8 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
 import { dropTable, ensureTable } from "@sdp/aws";
 import { type DestinationTemplate, tableName } from "@sdp/contracts";
 import type { DestinationProvisioner } from "../domain/ports";
@@ -23,6 +27,18 @@ export function buildDynamoDbProvisioner(
     },
     async deprovision(slug) {
       for (const { name } of namesFor(slug)) await dropTable(client, name);
+    },
+    async tables(slug) {
+      const existing: string[] = [];
+      for (const { name } of namesFor(slug)) {
+        try {
+          await client.send(new DescribeTableCommand({ TableName: name }));
+          existing.push(name);
+        } catch (error) {
+          if (!(error instanceof ResourceNotFoundException)) throw error;
+        }
+      }
+      return existing;
     },
   };
 }

@@ -1,13 +1,21 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { Problems, Tenant, type TenantStatus } from "@sdp/contracts";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { Problems, Tenant, TenantRegistry, type TenantStatus } from "@sdp/contracts";
 import { z } from "zod";
 import { TenantExistsError, type TenantStore } from "../domain/ports";
 import { TenantKeys } from "../keys";
 
-const PROFILE = "PROFILE";
 const KIND = "tenant";
-const tenantKey = (slug: string) => ({ [TenantKeys.pk]: `TENANT#${slug}`, [TenantKeys.sk]: PROFILE });
+const tenantKey = (slug: string) => ({
+  [TenantKeys.pk]: TenantRegistry.tenantPk(slug),
+  [TenantKeys.sk]: TenantRegistry.profileSk,
+});
 
 const Cursor = z.object({ pk: z.string(), sk: z.string(), kind: z.string() });
 
@@ -45,12 +53,15 @@ export function buildDynamoDbTenantStore(client: DynamoDBDocumentClient, table: 
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw new TenantExistsError(tenant.slug, { cause: error });
+        if (error instanceof ConditionalCheckFailedException)
+          throw new TenantExistsError(tenant.slug, { cause: error });
         throw error;
       }
     },
     async get(slug) {
-      const { Item } = await client.send(new GetCommand({ TableName: table, Key: tenantKey(slug), ConsistentRead: true }));
+      const { Item } = await client.send(
+        new GetCommand({ TableName: table, Key: tenantKey(slug), ConsistentRead: true }),
+      );
       return Item ? toTenant(Item) : undefined;
     },
     async list(limit, cursor) {
@@ -68,20 +79,44 @@ export function buildDynamoDbTenantStore(client: DynamoDBDocumentClient, table: 
       const nextCursor = encodeCursor(result.LastEvaluatedKey);
       return { items: (result.Items ?? []).map(toTenant), ...(nextCursor ? { nextCursor } : {}) };
     },
-    async transition(slug, from: TenantStatus, to: TenantStatus, changes) {
+    async transition(slug, from, to: TenantStatus, changes) {
       const fields = { ...changes, status: to };
       const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
       const names = Object.fromEntries(entries.map(([key], index) => [`#f${index}`, key]));
       const values = Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value]));
+      const accepted: readonly TenantStatus[] = typeof from === "string" ? [from] : from;
+      const fromValues = Object.fromEntries(accepted.map((status, index) => [`:from${index}`, status]));
       try {
         await client.send(
           new UpdateCommand({
             TableName: table,
             Key: tenantKey(slug),
             UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(", ")}`,
-            ConditionExpression: "#current = :from",
+            ConditionExpression: `#current IN (${Object.keys(fromValues).join(", ")})`,
             ExpressionAttributeNames: { ...names, "#current": "status" },
-            ExpressionAttributeValues: { ...values, ":from": from },
+            ExpressionAttributeValues: { ...values, ...fromValues },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+    async recordExport(slug, archive, updatedAt) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: tenantKey(slug),
+            UpdateExpression: "SET #export = :export, #updatedAt = :updatedAt",
+            ConditionExpression: "#status = :offboarding AND attribute_not_exists(#export)",
+            ExpressionAttributeNames: { "#export": "export", "#updatedAt": "updatedAt", "#status": "status" },
+            ExpressionAttributeValues: {
+              ":export": archive,
+              ":updatedAt": updatedAt,
+              ":offboarding": "offboarding",
+            },
           }),
         );
         return true;

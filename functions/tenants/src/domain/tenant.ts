@@ -1,6 +1,19 @@
-import { type CreateTenantRequest, DomainError, Problems, type Tenant as TenantRecord } from "@sdp/contracts";
+import {
+  type CreateTenantRequest,
+  DomainError,
+  Problems,
+  type TenantExport,
+  type Tenant as TenantRecord,
+  type TenantStatus,
+} from "@sdp/contracts";
 import { type Clock, log, systemClock } from "@sdp/kernel";
-import { type DestinationProvisioner, TenantExistsError, type TenantStore } from "./ports";
+import {
+  type ArchiveStore,
+  type DestinationProvisioner,
+  type TableReader,
+  TenantExistsError,
+  type TenantStore,
+} from "./ports";
 
 export interface TenantDeps {
   readonly store: TenantStore;
@@ -11,17 +24,50 @@ export interface ProvisioningDeps extends TenantDeps {
   readonly provisioner: DestinationProvisioner;
 }
 
+export interface OffboardingDeps extends ProvisioningDeps {
+  readonly tables: TableReader;
+  readonly archive: ArchiveStore;
+}
+
 /** Reasons shown to administrators stay short and free of internals. */
 function failureReason(error: unknown): string {
   const name = error instanceof Error ? error.name : "Error";
   return `provisioning failed (${name}); resources were cleaned up, create the destination again to retry`;
 }
 
+const nowOf = (deps: TenantDeps) => (deps.clock ?? systemClock).now().toISOString();
+
+const conflict = (slug: string, status: TenantStatus, action: string) =>
+  new DomainError("invalid-state", 409, "Conflict", {
+    detail: `destination ${slug} is ${status}; it cannot be ${action}`,
+  });
+
+/**
+ * Where an export attempt writes: a key of its own, so a slower concurrent attempt can never overwrite
+ * the archive whose checksum was recorded (the registry names the one that counts).
+ */
+export const archiveKey = (slug: string, at: string) => `${slug}/${slug}-${at.replaceAll(/[:.]/g, "")}.jsonl`;
+
+/** JSON for archive lines: sets become arrays and binary values base64, as DynamoDB's JSON would have them. */
+function archiveJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (item instanceof Set) return [...item];
+    if (item instanceof Uint8Array) return { $binary: Buffer.from(item).toString("base64") };
+    return item;
+  });
+}
+
 export const Tenant = {
   /** Onboards a destination: recorded as `provisioning`; the registry's stream triggers provisioning. */
   async create(deps: TenantDeps, request: CreateTenantRequest): Promise<TenantRecord> {
-    const now = (deps.clock ?? systemClock).now().toISOString();
-    const tenant: TenantRecord = { ...request, status: "provisioning", resources: [], createdAt: now, updatedAt: now };
+    const now = nowOf(deps);
+    const tenant: TenantRecord = {
+      ...request,
+      status: "provisioning",
+      resources: [],
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       await deps.store.insert(tenant);
     } catch (error) {
@@ -53,21 +99,117 @@ export const Tenant = {
    */
   async provision(deps: ProvisioningDeps, slug: string): Promise<void> {
     const tenant = await deps.store.get(slug);
-    if (!tenant || tenant.status !== "provisioning") return;
-    const now = () => (deps.clock ?? systemClock).now().toISOString();
+    if (tenant?.status !== "provisioning") return;
     let resources: string[];
     try {
       ({ resources } = await deps.provisioner.provision(slug));
     } catch (error) {
-      log.error("destination provisioning failed", { slug, errorName: error instanceof Error ? error.name : "" });
+      log.error("destination provisioning failed", {
+        slug,
+        errorName: error instanceof Error ? error.name : "",
+      });
       await deps.provisioner.deprovision(slug);
       await deps.store.transition(slug, "provisioning", "failed", {
         statusReason: failureReason(error),
-        updatedAt: now(),
+        updatedAt: nowOf(deps),
       });
       return;
     }
-    await deps.store.transition(slug, "provisioning", "active", { resources, updatedAt: now() });
+    await deps.store.transition(slug, "provisioning", "active", { resources, updatedAt: nowOf(deps) });
     log.info("destination active", { slug, resources: resources.length });
+  },
+
+  /** Suspends an active destination; a suspended one is answered as it is. */
+  async suspend(deps: TenantDeps, slug: string): Promise<TenantRecord> {
+    return Tenant.move(deps, slug, "active", "suspended", "suspended");
+  },
+
+  /** Resumes a suspended destination; an active one is answered as it is. */
+  async resume(deps: TenantDeps, slug: string): Promise<TenantRecord> {
+    return Tenant.move(deps, slug, "suspended", "active", "resumed");
+  },
+
+  async move(
+    deps: TenantDeps,
+    slug: string,
+    from: TenantStatus,
+    to: TenantStatus,
+    verb: string,
+  ): Promise<TenantRecord> {
+    if (await deps.store.transition(slug, from, to, { updatedAt: nowOf(deps) }))
+      return Tenant.get(deps, slug);
+    const tenant = await Tenant.get(deps, slug);
+    if (tenant.status === to) return tenant;
+    throw conflict(slug, tenant.status, verb);
+  },
+
+  /**
+   * Starts offboarding: the destination refuses every principal at once, and the registry's stream
+   * runs the export and removal. Asking again while it runs re-triggers it (a stuck run is retried).
+   */
+  async offboard(deps: TenantDeps, slug: string): Promise<TenantRecord> {
+    const updatedAt = nowOf(deps);
+    const moved = await deps.store.transition(
+      slug,
+      ["active", "suspended", "failed", "offboarding"],
+      "offboarding",
+      {
+        updatedAt,
+      },
+    );
+    const tenant = await Tenant.get(deps, slug);
+    if (moved || tenant.status === "offboarded") return tenant;
+    throw conflict(slug, tenant.status, "offboarded");
+  },
+
+  /**
+   * Runs the offboarding of a destination in `offboarding`, one idempotent step at a time: export every
+   * table to one archive (skipped once recorded), delete the tables, mark it `offboarded`.
+   */
+  async runOffboarding(deps: OffboardingDeps, slug: string): Promise<void> {
+    const tenant = await deps.store.get(slug);
+    if (tenant?.status !== "offboarding") return;
+    if (!tenant.export) {
+      const archive = await Tenant.exportTables(deps, slug);
+      if (!(await deps.store.recordExport(slug, archive, nowOf(deps)))) return;
+      log.info("destination exported", { slug, items: archive.items, bytes: archive.bytes });
+    }
+    await deps.provisioner.deprovision(slug);
+    await deps.store.transition(slug, "offboarding", "offboarded", { resources: [], updatedAt: nowOf(deps) });
+    log.info("destination offboarded", { slug });
+  },
+
+  /** Writes every table of the destination to one JSON Lines archive: a header, then one line per item. */
+  async exportTables(deps: OffboardingDeps, slug: string): Promise<TenantExport> {
+    const tables = await deps.provisioner.tables(slug);
+    const counts = tables.map((name) => ({ name, items: 0 }));
+    const createdAt = nowOf(deps);
+    async function* lines() {
+      yield `${archiveJson({ type: "header", destination: slug, exportedAt: createdAt, tables })}\n`;
+      for (const count of counts) {
+        for await (const item of deps.tables.items(count.name)) {
+          count.items += 1;
+          yield `${archiveJson({ type: "item", table: count.name, item })}\n`;
+        }
+      }
+    }
+    const written = await deps.archive.write(archiveKey(slug, createdAt), lines());
+    return {
+      ...written,
+      format: "application/jsonl",
+      tables: counts,
+      items: counts.reduce((sum, count) => sum + count.items, 0),
+      createdAt,
+    };
+  },
+
+  async exportOf(deps: TenantDeps, slug: string): Promise<TenantExport> {
+    const tenant = await Tenant.get(deps, slug);
+    if (!tenant.export) {
+      throw new DomainError("export-not-ready", 409, "Conflict", {
+        detail: `destination ${slug} is ${tenant.status}; its export is made while it is offboarded`,
+      });
+    }
+    return tenant.export;
   },
 };

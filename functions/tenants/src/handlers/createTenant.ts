@@ -1,4 +1,4 @@
-import { respond, httpRoute, routeOf } from "@sdp/lambda-kit";
+import { httpRoute, respond, routeOf } from "@sdp/lambda-kit";
 import { Tenant } from "../domain/tenant";
 import { tenantsManifest } from "../manifest";
 import { tenantDeps } from "../wiring";

@@ -5,16 +5,21 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { z } from "zod";
 import { Tenant } from "../domain/tenant";
 import { TenantKeys } from "../keys";
-import { provisioningDeps } from "../wiring";
+import { offboardingDeps } from "../wiring";
 
-const Pending = z.object({ [TenantKeys.kind]: z.literal("tenant"), slug: z.string(), status: z.literal("provisioning") });
+const Pending = z.object({
+  [TenantKeys.kind]: z.literal("tenant"),
+  slug: z.string(),
+  status: z.enum(["provisioning", "offboarding"]),
+});
 
 /**
  * Reacts to the tenant registry's stream: every destination that enters `provisioning` gets its
- * resources. Failures are reported per record so one destination never holds up another.
+ * resources, every one in `offboarding` is exported and removed. Failures are reported per record so
+ * one destination never holds up another.
  */
 export const buildHandler =
-  (deps = provisioningDeps()) =>
+  (deps = offboardingDeps()) =>
   async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const batchItemFailures: DynamoDBBatchResponse["batchItemFailures"] = [];
     for (const record of event.Records) {
@@ -22,10 +27,12 @@ export const buildHandler =
       if (!image) continue;
       const pending = Pending.safeParse(unmarshall(image as Record<string, AttributeValue>));
       if (!pending.success) continue;
+      const { slug, status } = pending.data;
       try {
-        await Tenant.provision(deps, pending.data.slug);
+        if (status === "provisioning") await Tenant.provision(deps, slug);
+        else await Tenant.runOffboarding(deps, slug);
       } catch (error) {
-        log.error("provisioning attempt failed", { slug: pending.data.slug, ...errorFields(error) });
+        log.error("lifecycle step failed", { slug, status, ...errorFields(error) });
         batchItemFailures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? "" });
       }
     }

@@ -1,80 +1,133 @@
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { z } from "zod";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { createDocumentClient, ensureTable } from "@sdp/aws";
+import { hashLocalSecret, LocalBrokerCredential, PLATFORM_SCOPE, tableName } from "@sdp/contracts";
+import type { BrokerIdentity } from "../iot/broker";
 
 /**
  * The local stand-in for IoT Core's device identities: where AWS issues an X.509 certificate per thing,
- * the local broker accepts a username (the thing name) and a password, stored hashed (scrypt) in the
- * data directory. Passwords are shown once, when issued.
+ * the local broker accepts a username (the thing name) and a password. Credentials live in a DynamoDB
+ * table the runtime creates (`sdp-local-platform-iot-credentials`), so the ingest service's local
+ * identity adapter — a handler, configured with the table's name like any other resource — issues and
+ * revokes them, and this authenticator reads them. Only a salted scrypt hash is stored; a password is
+ * shown once, when issued.
  */
-const Stored = z.object({
-  things: z.record(
-    z.string(),
-    z.object({ tenant: z.string(), salt: z.string(), hash: z.string(), createdAt: z.string() }),
-  ),
-  services: z.record(z.string(), z.object({ salt: z.string(), hash: z.string() })),
-});
-type Stored = z.infer<typeof Stored>;
+export const CREDENTIALS_TABLE_SPEC = {
+  service: "iot",
+  purpose: "credentials",
+  partitionKey: { name: "username", type: "S" as const },
+};
 
-export type CredentialIdentity = { kind: "device"; tenant: string; thing: string } | { kind: "service"; name: string };
-
-const hash = (secret: string, salt: string) => scryptSync(secret, salt, 32).toString("hex");
-
-function matches(secret: string, salt: string, expected: string): boolean {
-  const actual = Buffer.from(hash(secret, salt), "hex");
-  const wanted = Buffer.from(expected, "hex");
-  return actual.length === wanted.length && timingSafeEqual(actual, wanted);
+export function credentialsTableName(stage: string): string {
+  return tableName(stage, PLATFORM_SCOPE, CREDENTIALS_TABLE_SPEC.service, CREDENTIALS_TABLE_SPEC.purpose);
 }
 
-export function openDeviceCredentialStore(file: string) {
-  mkdirSync(dirname(file), { recursive: true });
-  let state: Stored = existsSync(file)
-    ? Stored.parse(JSON.parse(readFileSync(file, "utf8")))
-    : { things: {}, services: {} };
-  const persist = () => {
-    const temporary = `${file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(state, null, 2), { mode: 0o600 });
-    renameSync(temporary, file);
+/** How long a connected device may go on after its credential was revoked or re-issued. */
+export const REVOCATION_CHECK_MS = 1_000;
+
+export interface Authenticated {
+  readonly identity: BrokerIdentity;
+  readonly username: string;
+  /** The credential's version when the session opened; a session outlives no other. */
+  readonly version: string;
+}
+
+export interface DeviceCredentialStore {
+  readonly table: string;
+  authenticate(username: string | undefined, password: Buffer | undefined): Promise<Authenticated | null>;
+  /** Whether a session opened with this credential version may go on (checked at most once a second). */
+  isCurrent(username: string, version: string): Promise<boolean>;
+  /** Issues (or re-issues, revoking the old one) a device's password. */
+  issueDevice(tenant: string, thing: string): Promise<string>;
+  revokeDevice(thing: string): Promise<void>;
+  /**
+   * Issues a password for one of the platform's own clients, valid while this process runs. Kept in
+   * memory: nothing is written to DynamoDB at start-up (DynamoDB Local loses the position of stream
+   * readers on still-empty streams when another table is written first).
+   */
+  issueService(name: string): Promise<string>;
+}
+
+function matches(actualHex: string, expectedHex: string): boolean {
+  const actual = Buffer.from(actualHex, "hex");
+  const expected = Buffer.from(expectedHex, "hex");
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export async function openDeviceCredentialStore(options: {
+  readonly client: DynamoDBClient;
+  readonly table: string;
+}): Promise<DeviceCredentialStore> {
+  const { table } = options;
+  await ensureTable(options.client, table, CREDENTIALS_TABLE_SPEC);
+  const documents = createDocumentClient(options.client);
+  const read = async (username: string) => {
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: table, Key: { username }, ConsistentRead: true }),
+    );
+    const parsed = LocalBrokerCredential.safeParse(Item);
+    return parsed.success ? parsed.data : undefined;
   };
-  const issue = () => {
+  const issue = async (credential: Omit<LocalBrokerCredential, "salt" | "hash" | "version" | "issuedAt">) => {
     const secret = randomBytes(24).toString("base64url");
     const salt = randomBytes(16).toString("hex");
-    return { secret, salt, hash: hash(secret, salt) };
+    const item: LocalBrokerCredential = {
+      ...credential,
+      salt,
+      hash: await hashLocalSecret(secret, salt),
+      version: randomUUID(),
+      issuedAt: new Date().toISOString(),
+    };
+    await documents.send(new PutCommand({ TableName: table, Item: item }));
+    return secret;
   };
+  const current = new Map<string, { at: number; version: Promise<string | undefined> }>();
+  const services = new Map<string, LocalBrokerCredential>();
   return {
-    /** Issues (or re-issues, revoking the old one) a device's password. */
-    issueDevice(tenant: string, thing: string): string {
-      const { secret, salt, hash: digest } = issue();
-      state = {
-        ...state,
-        things: { ...state.things, [thing]: { tenant, salt, hash: digest, createdAt: new Date().toISOString() } },
-      };
-      persist();
-      return secret;
-    },
-    revokeDevice(thing: string): void {
-      const { [thing]: _removed, ...rest } = state.things;
-      state = { ...state, things: rest };
-      persist();
-    },
-    issueService(name: string): string {
-      const { secret, salt, hash: digest } = issue();
-      state = { ...state, services: { ...state.services, [name]: { salt, hash: digest } } };
-      persist();
-      return secret;
-    },
-    hasDevice: (thing: string) => thing in state.things,
-    authenticate(username: string | undefined, password: Buffer | undefined): CredentialIdentity | null {
+    table,
+    async authenticate(username, password) {
       if (!username || !password) return null;
-      const secret = password.toString("utf8");
-      const thing = state.things[username];
-      if (thing) return matches(secret, thing.salt, thing.hash) ? { kind: "device", tenant: thing.tenant, thing: username } : null;
-      const service = state.services[username];
-      if (service && matches(secret, service.salt, service.hash)) return { kind: "service", name: username };
-      return null;
+      const credential = services.get(username) ?? (await read(username));
+      if (!credential) return null;
+      if (!matches(await hashLocalSecret(password.toString("utf8"), credential.salt), credential.hash))
+        return null;
+      const identity: BrokerIdentity =
+        credential.kind === "device" && credential.tenant
+          ? { kind: "device", tenant: credential.tenant, thing: credential.username }
+          : { kind: "service", name: credential.username };
+      return { identity, username, version: credential.version };
+    },
+    async isCurrent(username, version) {
+      const service = services.get(username);
+      if (service) return service.version === version;
+      let entry = current.get(username);
+      if (!entry || Date.now() - entry.at > REVOCATION_CHECK_MS) {
+        entry = { at: Date.now(), version: read(username).then((credential) => credential?.version) };
+        current.set(username, entry);
+        // A failed read is not cached: the next message asks again.
+        entry.version.catch(() => current.delete(username));
+      }
+      return (await entry.version) === version;
+    },
+    issueDevice: (tenant, thing) => issue({ username: thing, kind: "device", tenant }),
+    async revokeDevice(thing) {
+      await documents.send(new DeleteCommand({ TableName: table, Key: { username: thing } }));
+    },
+    async issueService(name) {
+      const secret = randomBytes(24).toString("base64url");
+      const salt = randomBytes(16).toString("hex");
+      const version = randomUUID();
+      const issuedAt = new Date().toISOString();
+      services.set(name, {
+        username: name,
+        kind: "service",
+        salt,
+        hash: await hashLocalSecret(secret, salt),
+        version,
+        issuedAt,
+      });
+      return secret;
     },
   };
 }
-
-export type DeviceCredentialStore = ReturnType<typeof openDeviceCredentialStore>;

@@ -1,5 +1,5 @@
-import type { Server } from "node:http";
 import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
 import { createRequire } from "node:module";
 
 export interface KinesaliteOptions {

@@ -101,6 +101,9 @@ export class ShardWorker<R> {
           log.warn("event source shard is gone", { ...this.fields(), ...errorFields(error) });
           return "gone";
         }
+        // DynamoDB Local (shared database) reports an iterator opened on an empty shard as trimmed once
+        // another table is written: reopen from what was read (or the start) instead of retrying it.
+        if (errorNamed(error, "TrimmedDataAccessException")) this.needIterator = true;
         this.pollErrors += 1;
         this.context.stats.lastError = describe(error);
         log.warn("event source poll failed", { ...this.fields(), ...errorFields(error) });

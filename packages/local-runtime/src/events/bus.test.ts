@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../net";
-import { rateToMs } from "./scheduler";
 import { startEventBus } from "./bus";
+import { rateToMs } from "./scheduler";
 
 describe("local event bus", () => {
   it("accepts PutEvents from the real SDK client and delivers matching events in EventBridge's shape", async () => {
@@ -12,17 +12,33 @@ describe("local event bus", () => {
       port: await freePort(),
       region: "eu-west-1",
       rules: [
-        { name: "match", pattern: { source: ["sdp.tenants"], detailType: ["TenantActivated"] }, deliver: async (e) => void delivered.push(e) },
-        { name: "other", pattern: { source: ["sdp.other"] }, deliver: async () => void delivered.push("wrong") },
+        {
+          name: "match",
+          pattern: { source: ["sdp.tenants"], detailType: ["TenantActivated"] },
+          deliver: async (e) => void delivered.push(e),
+        },
+        {
+          name: "other",
+          pattern: { source: ["sdp.other"] },
+          deliver: async () => void delivered.push("wrong"),
+        },
       ],
     });
-    const client = new EventBridgeClient({ endpoint: bus.endpoint, region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const client = new EventBridgeClient({
+      endpoint: bus.endpoint,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     try {
       // Act
       const result = await client.send(
         new PutEventsCommand({
           Entries: [
-            { Source: "sdp.tenants", DetailType: "TenantActivated", Detail: JSON.stringify({ slug: "villamar" }) },
+            {
+              Source: "sdp.tenants",
+              DetailType: "TenantActivated",
+              Detail: JSON.stringify({ slug: "villamar" }),
+            },
             { Source: "sdp.tenants", DetailType: "TenantActivated", Detail: "{broken" },
           ],
         }),
@@ -32,7 +48,13 @@ describe("local event bus", () => {
       expect(result.FailedEntryCount).toBe(1);
       expect(result.Entries?.[1]?.ErrorCode).toBe("MalformedDetail");
       expect(delivered).toEqual([
-        expect.objectContaining({ version: "0", source: "sdp.tenants", "detail-type": "TenantActivated", detail: { slug: "villamar" }, region: "eu-west-1" }),
+        expect.objectContaining({
+          version: "0",
+          source: "sdp.tenants",
+          "detail-type": "TenantActivated",
+          detail: { slug: "villamar" },
+          region: "eu-west-1",
+        }),
       ]);
     } finally {
       await bus.stop();

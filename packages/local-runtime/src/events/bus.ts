@@ -94,12 +94,18 @@ export async function startEventBus(options: {
     try {
       const target = req.headers["x-amz-target"];
       if (req.method !== "POST" || target !== "AWSEvents.PutEvents") {
-        reply(res, 400, { __type: "UnknownOperationException", message: `unsupported operation ${String(target)}` });
+        reply(res, 400, {
+          __type: "UnknownOperationException",
+          message: `unsupported operation ${String(target)}`,
+        });
         return;
       }
       const parsed = PutEventsRequest.safeParse(JSON.parse(await readBody(req, 256 * 1024)));
       if (!parsed.success) {
-        reply(res, 400, { __type: "ValidationException", message: parsed.error.issues[0]?.message ?? "invalid" });
+        reply(res, 400, {
+          __type: "ValidationException",
+          message: parsed.error.issues[0]?.message ?? "invalid",
+        });
         return;
       }
       const entries = parsed.data.Entries.map((entry) => {

@@ -41,7 +41,9 @@ export function startScheduler(targets: readonly ScheduleTarget[], region: strin
         };
         target
           .invoke(event)
-          .catch((error: unknown) => log.error("scheduled run failed", { schedule: target.name, ...errorFields(error) }))
+          .catch((error: unknown) =>
+            log.error("scheduled run failed", { schedule: target.name, ...errorFields(error) }),
+          )
           .finally(() => {
             running = false;
           });

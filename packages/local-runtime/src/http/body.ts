@@ -54,7 +54,11 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Body
  * Reads and drops the rest of a refused body so the client, still uploading, can read the answer;
  * gives up (the caller then closes the connection) past `maxBytes` or `maxMs`.
  */
-export function discardBody(req: IncomingMessage, maxBytes = 64 * 1024 * 1024, maxMs = 10_000): Promise<void> {
+export function discardBody(
+  req: IncomingMessage,
+  maxBytes = 64 * 1024 * 1024,
+  maxMs = 10_000,
+): Promise<void> {
   return new Promise((resolve) => {
     let dropped = 0;
     const done = () => {

@@ -5,3 +5,5 @@ export {
   SIGNING_ALGORITHM,
   type SignOptions,
 } from "./issuer";
+export { localIdentityEnv } from "./local-env";
+export { localDirectorySignIn, type SignedInPerson, type SignIn } from "./sign-in";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
-import { PROBLEM_CONTENT_TYPE, Problems } from "@sdp/contracts";
+import { DomainError, LocalSignInRequest, PROBLEM_CONTENT_TYPE, Problems } from "@sdp/contracts";
 import { log } from "@sdp/kernel";
 import {
   calculateJwkThumbprint,
@@ -14,6 +14,7 @@ import {
   SignJWT,
 } from "jose";
 import { z } from "zod";
+import type { SignIn } from "./sign-in";
 
 /**
  * The local stand-in for Cognito (DESIGN §5): an OpenID issuer that signs tokens with one RS256 key
@@ -44,6 +45,11 @@ export interface LocalIssuerOptions {
   readonly keyFile: string;
   /** The `iss` of every token, e.g. `http://127.0.0.1:4000`; discovery paths hang under it. */
   readonly issuer: string;
+  /**
+   * Enables `POST <issuer>/identity/token` (e-mail and password, as JSON): the local sign-in of people
+   * in the local user directory, answering an ID token for `audience`.
+   */
+  readonly signIn?: { readonly check: SignIn; readonly audience: string; readonly expiresInSeconds?: number };
 }
 
 export const SIGNING_ALGORITHM = "RS256";
@@ -74,6 +80,7 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
   const prefix = base.pathname.replace(/\/+$/, "");
   const jwksPath = `${prefix}/.well-known/jwks.json`;
   const discoveryPath = `${prefix}/.well-known/openid-configuration`;
+  const tokenPath = `${prefix}/identity/token`;
   const jwksUri = `${issuer}/.well-known/jwks.json`;
 
   const stored = await loadOrCreateKey(options.keyFile);
@@ -91,8 +98,8 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
   const configuration = (): Record<string, unknown> => ({
     issuer,
     jwks_uri: jwksUri,
-    // Tokens come from `sign` (and the bootstrap the runtime prints), not from an OAuth flow, so no
-    // authorization or token endpoint is advertised.
+    // Tokens come from `sign` (the bootstrap the runtime prints) and from the local sign-in at
+    // `/identity/token`, which is not an OAuth flow: no authorization or token endpoint is advertised.
     response_types_supported: ["id_token"],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
@@ -109,34 +116,42 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
     ],
   });
 
+  const signToken = async (claims: Record<string, unknown>, signOptions: SignOptions): Promise<string> => {
+    if (!Number.isInteger(signOptions.expiresInSeconds))
+      throw new Error("expiresInSeconds must be an integer");
+    if (signOptions.subject === "" || signOptions.audience === "")
+      throw new Error("subject and audience are required");
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = { token_use: "id", auth_time: now };
+    for (const [name, value] of Object.entries(claims)) {
+      if (!RESERVED.has(name)) payload[name] = value;
+    }
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: stored.kid, typ: "JWT" })
+      .setIssuer(issuer)
+      .setSubject(signOptions.subject)
+      .setAudience(signOptions.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + signOptions.expiresInSeconds)
+      .setJti(randomUUID())
+      .sign(privateKey);
+  };
+
   return {
     issuer,
     jwksUri,
     kid: stored.kid,
-    async sign(claims, signOptions) {
-      if (!Number.isInteger(signOptions.expiresInSeconds))
-        throw new Error("expiresInSeconds must be an integer");
-      if (signOptions.subject === "" || signOptions.audience === "")
-        throw new Error("subject and audience are required");
-      const now = Math.floor(Date.now() / 1000);
-      const payload: Record<string, unknown> = { token_use: "id", auth_time: now };
-      for (const [name, value] of Object.entries(claims)) {
-        if (!RESERVED.has(name)) payload[name] = value;
-      }
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: stored.kid, typ: "JWT" })
-        .setIssuer(issuer)
-        .setSubject(signOptions.subject)
-        .setAudience(signOptions.audience)
-        .setIssuedAt(now)
-        .setExpirationTime(now + signOptions.expiresInSeconds)
-        .setJti(randomUUID())
-        .sign(privateKey);
-    },
+    sign: signToken,
     jwks: keySet,
     openidConfiguration: configuration,
     async handle(req, res) {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
+      if (path === tokenPath && options.signIn) {
+        await signInEndpoint(req, res, options.signIn, (claims, subject, audience, expiresInSeconds) =>
+          signToken(claims, { subject, audience, expiresInSeconds }),
+        );
+        return true;
+      }
       const document = path === jwksPath ? keySet() : path === discoveryPath ? configuration() : undefined;
       if (document === undefined) return false;
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -160,6 +175,99 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
       return true;
     },
   };
+}
+
+const SIGN_IN_BODY_LIMIT = 16 * 1024;
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = "application/json",
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+function sendProblem(res: ServerResponse, error: DomainError): void {
+  sendJson(res, error.status, error.toProblem(), PROBLEM_CONTENT_TYPE);
+}
+
+async function readSmallBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > SIGN_IN_BODY_LIMIT) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The local sign-in: checks an e-mail and password against the local directory and answers an ID token
+ * as Cognito's InitiateAuth would. Every failure of the credentials is the same 401.
+ */
+async function signInEndpoint(
+  req: IncomingMessage,
+  res: ServerResponse,
+  signIn: NonNullable<LocalIssuerOptions["signIn"]>,
+  sign: (
+    claims: Record<string, unknown>,
+    subject: string,
+    audience: string,
+    expiresInSeconds: number,
+  ) => Promise<string>,
+): Promise<void> {
+  if (req.method !== "POST") {
+    sendProblem(res, Problems.methodNotAllowed(req.method ?? "", "/identity/token"));
+    return;
+  }
+  const text = await readSmallBody(req);
+  if (text === undefined) {
+    sendProblem(res, Problems.payloadTooLarge(SIGN_IN_BODY_LIMIT));
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    sendProblem(res, Problems.malformedJson(error));
+    return;
+  }
+  const parsed = LocalSignInRequest.safeParse(value);
+  if (!parsed.success) {
+    sendProblem(
+      res,
+      Problems.validation(
+        parsed.error.issues.map((issue) => ({
+          field: ["body", ...issue.path.map(String)].join("."),
+          reason: issue.message,
+        })),
+      ),
+    );
+    return;
+  }
+  const person = await signIn.check(parsed.data.email, parsed.data.password, parsed.data.destination);
+  if (!person) {
+    sendProblem(
+      res,
+      new DomainError("invalid-credentials", 401, "Unauthenticated", {
+        detail: "the e-mail or password is wrong",
+      }),
+    );
+    return;
+  }
+  const expiresIn = signIn.expiresInSeconds ?? 3600;
+  const token = await sign(person.claims, person.subject, signIn.audience, expiresIn);
+  log.info("local sign-in", { subject: person.subject });
+  sendJson(res, 200, { id_token: token, token_type: "Bearer", expires_in: expiresIn });
 }
 
 async function loadOrCreateKey(keyFile: string): Promise<StoredKey> {

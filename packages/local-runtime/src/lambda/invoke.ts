@@ -17,7 +17,8 @@ export function loadHandler(root: string, ref: HandlerRef): Promise<LambdaHandle
   if (!handler) {
     handler = import(pathToFileURL(file).href).then((module: Record<string, unknown>) => {
       const exported = module[ref.export];
-      if (typeof exported !== "function") throw new Error(`${ref.file} does not export a function ${ref.export}`);
+      if (typeof exported !== "function")
+        throw new Error(`${ref.file} does not export a function ${ref.export}`);
       return exported as LambdaHandler;
     });
     loaded.set(key, handler);
@@ -60,7 +61,11 @@ export function lambdaContext(options: InvokeOptions): Context {
 }
 
 /** Invokes a handler like Lambda does: one event, a context, and the function's timeout enforced. */
-export async function invokeHandler<E, R>(handler: LambdaHandler<E, R>, event: E, options: InvokeOptions): Promise<R> {
+export async function invokeHandler<E, R>(
+  handler: LambdaHandler<E, R>,
+  event: E,
+  options: InvokeOptions,
+): Promise<R> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

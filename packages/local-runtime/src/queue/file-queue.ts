@@ -39,7 +39,12 @@ export function openFileQueue(name: string, file: string): LocalQueue {
   return {
     name,
     send(body, attributes = {}) {
-      const message: QueueMessage = { messageId: randomUUID(), sentAt: new Date().toISOString(), body, attributes };
+      const message: QueueMessage = {
+        messageId: randomUUID(),
+        sentAt: new Date().toISOString(),
+        body,
+        attributes,
+      };
       appendFileSync(file, `${JSON.stringify(message)}\n`);
       return message;
     },

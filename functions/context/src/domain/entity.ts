@@ -1,0 +1,444 @@
+import { type DomainError, isDomainError } from "@sdp/contracts";
+import { invalidData, ngsiError, notFound } from "./errors";
+import { parseGeometry } from "./geo";
+import type { ActiveContext } from "./jsonld";
+import type {
+  Attribute,
+  AttributePatch,
+  AttributeUpdate,
+  EntityInput,
+  Entity as EntityRecord,
+} from "./model";
+import { parseAttribute, parseEntity, toAttribute } from "./normalize";
+import {
+  type ContextDeps,
+  EntityChangedError,
+  EntityExistsError,
+  EntityTooLargeError,
+  NonexistentTenantError,
+  type StoredEntity,
+} from "./ports";
+import { type EntityQuery, type QueryResult, runQuery } from "./query";
+
+/** The outcome of an attribute-level batch (append, update): names are expanded. */
+export interface UpdateResult {
+  readonly updated: string[];
+  readonly notUpdated: Array<{ attributeName: string; reason: string }>;
+}
+
+export interface Payload {
+  readonly body: unknown;
+  readonly ctx: ActiveContext;
+}
+
+const MAX_ATTEMPTS = 5;
+
+const timestamp = (deps: ContextDeps) => deps.now?.() ?? new Date().toISOString();
+
+/** Store failures in NGSI-LD terms; anything else passes through. */
+export function asNgsiError(error: unknown): DomainError | undefined {
+  if (isDomainError(error)) return error;
+  if (error instanceof NonexistentTenantError) {
+    return ngsiError("NonexistentTenant", "the destination of this request has no context broker data", {
+      cause: error,
+    });
+  }
+  if (error instanceof EntityTooLargeError) {
+    return ngsiError(
+      "BadRequestData",
+      `the entity would take ${error.bytes} bytes once stored, more than the ${error.limit} bytes an entity may take`,
+      { status: 413 },
+    );
+  }
+  return undefined;
+}
+
+function rethrow(error: unknown): never {
+  throw asNgsiError(error) ?? error;
+}
+
+function stamp(attribute: Attribute, now: string, previous?: Attribute): Attribute {
+  return { ...attribute, createdAt: previous?.createdAt ?? now, modifiedAt: now };
+}
+
+const indexOfDataset = (list: readonly Attribute[], datasetId: string | undefined) =>
+  list.findIndex((a) => a.datasetId === datasetId);
+
+function wholeInstances(updates: readonly AttributeUpdate[]): Attribute[] {
+  return updates.flatMap((u) => (u.kind === "set" ? [u.instance] : []));
+}
+
+const PRIMARY_MEMBERS = ["value", "object", "languageMap", "json"] as const;
+
+/** Merges a patch into an instance (clause 5.5.12): given members replace, NGSI-LD Nulls remove. */
+function applyPatch(existing: Attribute, patch: AttributePatch, field: string, now?: string): Attribute {
+  if (patch.type !== undefined && patch.type !== existing.type) {
+    const whole = toAttribute(patch);
+    if (!whole) {
+      throw invalidData([
+        { field, reason: `changes a ${existing.type} into a ${patch.type} without giving all of it` },
+      ]);
+    }
+    return now === undefined ? whole : stamp(whole, now, existing);
+  }
+  const allowed =
+    existing.type === "Relationship"
+      ? "object"
+      : existing.type === "LanguageProperty"
+        ? "languageMap"
+        : existing.type === "JsonProperty"
+          ? "json"
+          : "value";
+  for (const member of PRIMARY_MEMBERS) {
+    if (member !== allowed && patch[member] !== undefined) {
+      throw invalidData([{ field: `${field}.${member}`, reason: `a ${existing.type} has no ${member}` }]);
+    }
+  }
+  let merged: Attribute;
+  switch (existing.type) {
+    case "Property":
+      merged = { ...existing, ...(patch.value === undefined ? {} : { value: patch.value }) };
+      break;
+    case "GeoProperty": {
+      if (patch.value === undefined) {
+        merged = { ...existing };
+        break;
+      }
+      const geometry = parseGeometry(patch.value);
+      if (!geometry.ok) throw invalidData([{ field: `${field}.value`, reason: geometry.reason }]);
+      merged = { ...existing, value: geometry.geometry };
+      break;
+    }
+    case "Relationship":
+      merged = {
+        ...existing,
+        ...(patch.object === undefined ? {} : { object: patch.object }),
+        ...(patch.objectType === undefined ? {} : { objectType: patch.objectType }),
+      };
+      break;
+    case "LanguageProperty":
+      merged = {
+        ...existing,
+        ...(patch.languageMap === undefined ? {} : { languageMap: patch.languageMap }),
+      };
+      break;
+    case "JsonProperty":
+      merged = { ...existing, ...(patch.json === undefined ? {} : { json: patch.json }) };
+      break;
+  }
+  if (patch.observedAt === null) delete merged.observedAt;
+  else if (patch.observedAt !== undefined) merged.observedAt = patch.observedAt;
+  if (patch.unitCode === null) delete merged.unitCode;
+  else if (patch.unitCode !== undefined) {
+    if (merged.type !== "Property")
+      throw invalidData([{ field: `${field}.unitCode`, reason: "only a Property has a unitCode" }]);
+    merged.unitCode = patch.unitCode;
+  }
+  const sub: Record<string, Attribute> = { ...(existing.sub ?? {}) };
+  for (const [name, subPatch] of Object.entries(patch.sub)) {
+    const current = sub[name];
+    if (subPatch === null) delete sub[name];
+    else if (current) sub[name] = applyPatch(current, subPatch, `${field}.${name}`);
+    else {
+      const whole = toAttribute(subPatch);
+      if (!whole)
+        throw invalidData([{ field: `${field}.${name}`, reason: "is a new sub-attribute but has no value" }]);
+      sub[name] = whole;
+    }
+  }
+  if (Object.keys(sub).length > 0) merged.sub = sub;
+  else delete merged.sub;
+  if (now !== undefined) {
+    merged.createdAt = existing.createdAt ?? now;
+    merged.modifiedAt = now;
+  }
+  return merged;
+}
+
+function newEntity(input: EntityInput, now: string): EntityRecord {
+  const attrs: Record<string, Attribute[]> = {};
+  for (const [name, updates] of Object.entries(input.attrs)) {
+    const instances = wholeInstances(updates).map((a) => stamp(a, now));
+    if (instances.length > 0) attrs[name] = instances;
+  }
+  return { id: input.id ?? "", types: input.types ?? [], createdAt: now, modifiedAt: now, attrs };
+}
+
+function cloneEntity(entity: EntityRecord): EntityRecord {
+  return structuredClone(entity);
+}
+
+/**
+ * Reads, changes and writes back an entity, retrying when another writer got in between (the store
+ * writes conditionally on the version it read). `change` may throw to refuse the update.
+ */
+async function modify<T>(deps: ContextDeps, id: string, change: (entity: EntityRecord) => T): Promise<T> {
+  const store = deps.store();
+  for (let attempt = 1; ; attempt++) {
+    let stored: StoredEntity | undefined;
+    try {
+      stored = await store.get(id);
+    } catch (error) {
+      rethrow(error);
+    }
+    if (!stored) throw notFound(`entity ${id}`);
+    const entity = cloneEntity(stored.entity);
+    const result = change(entity);
+    try {
+      await store.update(entity, stored.revision);
+      return result;
+    } catch (error) {
+      if (!(error instanceof EntityChangedError) || attempt >= MAX_ATTEMPTS) rethrow(error);
+    }
+  }
+}
+
+/** Adds or replaces whole instances; with `noOverwrite`, existing instances are kept and reported. */
+function appendInto(
+  entity: EntityRecord,
+  input: EntityInput,
+  now: string,
+  noOverwrite: boolean,
+): UpdateResult {
+  const result: UpdateResult = { updated: [], notUpdated: [] };
+  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  for (const [name, updates] of Object.entries(input.attrs)) {
+    const list = entity.attrs[name] ?? [];
+    let changed = false;
+    for (const attribute of wholeInstances(updates)) {
+      const at = indexOfDataset(list, attribute.datasetId);
+      if (at >= 0 && noOverwrite) {
+        result.notUpdated.push({
+          attributeName: name,
+          reason: "the attribute exists and noOverwrite was requested",
+        });
+        continue;
+      }
+      if (at >= 0) list[at] = stamp(attribute, now, list[at]);
+      else list.push(stamp(attribute, now));
+      changed = true;
+    }
+    entity.attrs[name] = list;
+    if (changed) result.updated.push(name);
+  }
+  entity.modifiedAt = now;
+  return result;
+}
+
+/** Replaces existing instances only; instances the entity lacks are reported, not added. */
+function updateInto(entity: EntityRecord, input: EntityInput, now: string): UpdateResult {
+  const result: UpdateResult = { updated: [], notUpdated: [] };
+  for (const [name, updates] of Object.entries(input.attrs)) {
+    const list = entity.attrs[name] ?? [];
+    let changed = false;
+    for (const attribute of wholeInstances(updates)) {
+      const at = indexOfDataset(list, attribute.datasetId);
+      if (at < 0) {
+        const which = attribute.datasetId ? ` with datasetId ${attribute.datasetId}` : "";
+        result.notUpdated.push({ attributeName: name, reason: `the entity has no such attribute${which}` });
+        continue;
+      }
+      list[at] = stamp(attribute, now, list[at]);
+      changed = true;
+    }
+    if (changed) result.updated.push(name);
+  }
+  entity.modifiedAt = now;
+  return result;
+}
+
+/** Merge-patch of an entity (clause 5.6.17): patches merge, NGSI-LD Nulls delete, new attributes are added. */
+function mergeInto(entity: EntityRecord, input: EntityInput, now: string): void {
+  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  for (const [name, updates] of Object.entries(input.attrs)) {
+    const list = entity.attrs[name] ?? [];
+    for (const update of updates) {
+      const datasetId =
+        update.kind === "set"
+          ? update.instance.datasetId
+          : update.kind === "patch"
+            ? update.patch.datasetId
+            : update.datasetId;
+      const at = indexOfDataset(list, datasetId);
+      if (update.kind === "delete") {
+        if (at >= 0) list.splice(at, 1);
+        continue;
+      }
+      const existing = at >= 0 ? list[at] : undefined;
+      if (update.kind === "set") {
+        if (at >= 0) list[at] = stamp(update.instance, now, existing);
+        else list.push(stamp(update.instance, now));
+      } else if (existing) {
+        list[at] = applyPatch(existing, update.patch, name, now);
+      } else {
+        const whole = toAttribute(update.patch);
+        if (!whole)
+          throw invalidData([
+            { field: name, reason: "is a new attribute but the merge does not give its value" },
+          ]);
+        list.push(stamp(whole, now));
+      }
+    }
+    if (list.length > 0) entity.attrs[name] = list;
+    else delete entity.attrs[name];
+  }
+  entity.modifiedAt = now;
+}
+
+export const Entity = {
+  /** Creates an entity (clause 5.6.1); returns its id. */
+  async create(deps: ContextDeps, payload: Payload): Promise<string> {
+    const input = parseEntity(payload.body, payload.ctx, { whole: true, partial: false });
+    const entity = newEntity(input, timestamp(deps));
+    try {
+      await deps.store().create(entity);
+    } catch (error) {
+      if (error instanceof EntityExistsError)
+        throw ngsiError("AlreadyExists", `an entity with id ${entity.id} already exists`);
+      rethrow(error);
+    }
+    return entity.id;
+  },
+
+  async retrieve(deps: ContextDeps, id: string): Promise<EntityRecord> {
+    let stored: StoredEntity | undefined;
+    try {
+      stored = await deps.store().get(id);
+    } catch (error) {
+      rethrow(error);
+    }
+    if (!stored) throw notFound(`entity ${id}`);
+    return stored.entity;
+  },
+
+  /** Replaces every attribute (clause 5.6.18); the id and createdAt stay, the type may change. */
+  async replace(deps: ContextDeps, id: string, payload: Payload): Promise<void> {
+    const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: false, expectedId: id });
+    const now = timestamp(deps);
+    await modify(deps, id, (entity) => {
+      const fresh = newEntity({ ...input, id }, now);
+      for (const [name, instances] of Object.entries(fresh.attrs)) {
+        fresh.attrs[name] = instances.map((a) => {
+          const before = entity.attrs[name]?.find((b) => b.datasetId === a.datasetId);
+          return before?.createdAt ? { ...a, createdAt: before.createdAt } : a;
+        });
+      }
+      entity.types = input.types ?? entity.types;
+      entity.attrs = fresh.attrs;
+      entity.modifiedAt = now;
+    });
+  },
+
+  async merge(deps: ContextDeps, id: string, payload: Payload): Promise<void> {
+    const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: true, expectedId: id });
+    const now = timestamp(deps);
+    await modify(deps, id, (entity) => mergeInto(entity, input, now));
+  },
+
+  async remove(deps: ContextDeps, id: string): Promise<void> {
+    const store = deps.store();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const stored = await store.get(id);
+        if (!stored) throw notFound(`entity ${id}`);
+        await store.delete(id, stored.revision);
+        return;
+      } catch (error) {
+        if (!(error instanceof EntityChangedError) || attempt >= MAX_ATTEMPTS) rethrow(error);
+      }
+    }
+  },
+
+  /** Appends attributes (clause 5.6.3); existing ones are overwritten unless `noOverwrite`. */
+  async appendAttributes(
+    deps: ContextDeps,
+    id: string,
+    payload: Payload,
+    noOverwrite: boolean,
+  ): Promise<UpdateResult> {
+    const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: false, expectedId: id });
+    const now = timestamp(deps);
+    return modify(deps, id, (entity) => appendInto(entity, input, now, noOverwrite));
+  },
+
+  /** Updates existing attributes (clause 5.6.2); unknown ones are reported, not added. */
+  async updateAttributes(deps: ContextDeps, id: string, payload: Payload): Promise<UpdateResult> {
+    const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: false, expectedId: id });
+    const now = timestamp(deps);
+    return modify(deps, id, (entity) => updateInto(entity, input, now));
+  },
+
+  /** Partial attribute update (clause 5.6.4): merges members into one existing instance. */
+  async updateAttribute(deps: ContextDeps, id: string, name: string, payload: Payload): Promise<void> {
+    const update = parseAttribute(payload.body, name, payload.ctx, true);
+    const now = timestamp(deps);
+    await modify(deps, id, (entity) => {
+      const list = entity.attrs[name] ?? [];
+      const datasetId =
+        update.kind === "set"
+          ? update.instance.datasetId
+          : update.kind === "patch"
+            ? update.patch.datasetId
+            : update.datasetId;
+      const at = indexOfDataset(list, datasetId);
+      const existing = list[at];
+      if (!existing)
+        throw notFound(`attribute ${name}${datasetId ? ` (datasetId ${datasetId})` : ""} of entity ${id}`);
+      if (update.kind === "delete") list.splice(at, 1);
+      else if (update.kind === "set") list[at] = stamp(update.instance, now, existing);
+      else list[at] = applyPatch(existing, update.patch, "body", now);
+      if (list.length > 0) entity.attrs[name] = list;
+      else delete entity.attrs[name];
+      entity.modifiedAt = now;
+    });
+  },
+
+  /** Replaces one existing attribute instance (clause 5.6.19). */
+  async replaceAttribute(deps: ContextDeps, id: string, name: string, payload: Payload): Promise<void> {
+    const update = parseAttribute(payload.body, name, payload.ctx, false);
+    if (update.kind !== "set") throw invalidData([{ field: "body", reason: "must be a whole attribute" }]);
+    const now = timestamp(deps);
+    await modify(deps, id, (entity) => {
+      const list = entity.attrs[name] ?? [];
+      const at = indexOfDataset(list, update.instance.datasetId);
+      const existing = list[at];
+      if (!existing) throw notFound(`attribute ${name} of entity ${id}`);
+      list[at] = stamp(update.instance, now, existing);
+      entity.attrs[name] = list;
+      entity.modifiedAt = now;
+    });
+  },
+
+  /** Deletes an attribute (clause 5.6.5): the default instance, one dataset, or all with `deleteAll`. */
+  async deleteAttribute(
+    deps: ContextDeps,
+    id: string,
+    name: string,
+    which: { datasetId?: string; deleteAll: boolean },
+  ): Promise<void> {
+    const now = timestamp(deps);
+    await modify(deps, id, (entity) => {
+      const list = entity.attrs[name] ?? [];
+      const remaining = which.deleteAll ? [] : list.filter((a) => a.datasetId !== which.datasetId);
+      if (remaining.length === list.length) {
+        throw notFound(
+          `attribute ${name}${which.datasetId ? ` (datasetId ${which.datasetId})` : ""} of entity ${id}`,
+        );
+      }
+      if (remaining.length > 0) entity.attrs[name] = remaining;
+      else delete entity.attrs[name];
+      entity.modifiedAt = now;
+    });
+  },
+
+  async query(deps: ContextDeps, query: EntityQuery): Promise<QueryResult> {
+    try {
+      return await runQuery(deps.store(), query);
+    } catch (error) {
+      rethrow(error);
+    }
+  },
+};
+
+/** The pieces batch operations reuse, one entity at a time. */
+export const EntityInternals = { newEntity, timestamp };

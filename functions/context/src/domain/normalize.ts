@@ -1,0 +1,492 @@
+import type { InvalidField } from "@sdp/contracts";
+import { invalidData } from "./errors";
+import { isGeometryLike, parseGeometry } from "./geo";
+import { type ActiveContext, expandTerm } from "./jsonld";
+import {
+  ATTRIBUTE_TYPES,
+  type Attribute,
+  type AttributePatch,
+  type AttributeType,
+  type AttributeUpdate,
+  type EntityInput,
+  GEO_PROPERTY_NAMES,
+  type Json,
+  type LanguageMap,
+  NGSI_LD,
+  NGSI_LD_NULL,
+} from "./model";
+
+/**
+ * Reads NGSI-LD payloads (normalized or concise, clause 4.5) into the internal model, expanding every
+ * attribute and type name with the request's @context. Every problem found is reported, each with the
+ * member it concerns, so a client fixes a payload in one round.
+ */
+export interface ParseOptions {
+  /** `id` and `type` must be present (creation); otherwise the payload is a fragment. */
+  readonly whole: boolean;
+  /** Members may be left out and the NGSI-LD Null removes them (merge, partial update). */
+  readonly partial: boolean;
+  /** The id the path names: a body id must match it. */
+  readonly expectedId?: string;
+}
+
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/;
+const NAME = /^[^\s<>"'=;()[\]\\]+$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const MAX_NAME_LENGTH = 512;
+const MAX_ID_LENGTH = 1024;
+const MAX_DEPTH = 6;
+
+/** Members the broker maintains itself: accepted in payloads and ignored (clause 5.2.2). */
+const SYSTEM_MEMBERS = new Set(["createdAt", "modifiedAt", "deletedAt", "instanceId"]);
+const SYSTEM_IRIS = new Set([...SYSTEM_MEMBERS].map((m) => `${NGSI_LD}${m}`));
+/** Expanded names that are members of an attribute or entity, so they can never name an attribute. */
+const RESERVED_IRIS = new Set(
+  [
+    "hasValue",
+    "hasObject",
+    "hasObjectType",
+    "hasLanguageMap",
+    "hasJSON",
+    "hasVocab",
+    "hasValueList",
+    "hasObjectList",
+    "datasetId",
+    "observedAt",
+    "unitCode",
+    "scope",
+    "lang",
+  ].map((m) => `${NGSI_LD}${m}`),
+);
+const PRIMARY: Record<AttributeType, string> = {
+  Property: "value",
+  GeoProperty: "value",
+  Relationship: "object",
+  LanguageProperty: "languageMap",
+  JsonProperty: "json",
+};
+const UNSUPPORTED_TYPES = new Set(["VocabProperty", "ListProperty", "ListRelationship"]);
+const INSTANCE_KEYS = ["type", "value", "object", "languageMap", "json", "datasetId"];
+
+export const isUri = (value: unknown): value is string =>
+  typeof value === "string" && value.length <= MAX_ID_LENGTH && URI.test(value);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const typeName = (value: unknown) =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+
+export function checkName(name: string): string | undefined {
+  if (name === "") return "an attribute name must not be empty";
+  if (name.length > MAX_NAME_LENGTH)
+    return `an attribute name must not be longer than ${MAX_NAME_LENGTH} characters`;
+  if (!NAME.test(name))
+    return "an attribute name must not contain whitespace or any of < > \" ' = ; ( ) [ ] \\";
+  return undefined;
+}
+
+class Collector {
+  readonly errors: InvalidField[] = [];
+  add(field: string, reason: string): undefined {
+    this.errors.push({ field, reason });
+    return undefined;
+  }
+}
+
+/** The attribute type a payload names, accepting `Property`, `ngsi-ld:Property` or the full IRI. */
+function attributeType(ctx: ActiveContext, raw: string): AttributeType | "unsupported" | undefined {
+  const expanded = expandTerm(ctx, raw);
+  for (const type of ATTRIBUTE_TYPES) if (expanded === `${NGSI_LD}${type}`) return type;
+  for (const type of UNSUPPORTED_TYPES) if (expanded === `${NGSI_LD}${type}`) return "unsupported";
+  return undefined;
+}
+
+function languageMap(value: unknown, field: string, out: Collector): LanguageMap | undefined {
+  if (!isObject(value) || Object.keys(value).length === 0)
+    return out.add(field, "must be a non-empty object of language tags");
+  const map: LanguageMap = {};
+  for (const [tag, text] of Object.entries(value)) {
+    if (tag !== "@none" && !/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) {
+      out.add(`${field}.${tag}`, "is not a BCP 47 language tag");
+    } else if (typeof text === "string") {
+      map[tag] = text;
+    } else if (Array.isArray(text) && text.length > 0 && text.every((t) => typeof t === "string")) {
+      map[tag] = text;
+    } else {
+      out.add(`${field}.${tag}`, "must be a string or an array of strings");
+    }
+  }
+  return map;
+}
+
+function relationshipObject(value: unknown, field: string, out: Collector): string | string[] | undefined {
+  if (isUri(value)) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every(isUri)) return value;
+  return out.add(field, `must be a URI or a non-empty array of URIs, not ${typeName(value)}`);
+}
+
+interface Where {
+  readonly ctx: ActiveContext;
+  readonly out: Collector;
+  readonly partial: boolean;
+  readonly depth: number;
+}
+
+/** Reads one attribute instance, in normalized or concise form. */
+function instance(raw: unknown, name: string, field: string, where: Where): AttributeUpdate | undefined {
+  const { ctx, out, partial } = where;
+  if (raw === NGSI_LD_NULL) {
+    return partial
+      ? { kind: "delete" }
+      : out.add(field, `the NGSI-LD Null (${NGSI_LD_NULL}) is only allowed in merges and partial updates`);
+  }
+  if (raw === null) return out.add(field, `must not be null (to remove it in a merge, use ${NGSI_LD_NULL})`);
+  if (!isObject(raw)) {
+    if (GEO_PROPERTY_NAMES.has(name))
+      return out.add(field, "must be a GeoProperty with a GeoJSON geometry value");
+    return { kind: "set", instance: { type: "Property", value: raw as Json } };
+  }
+  let type: AttributeType | undefined;
+  if ("type" in raw) {
+    const given = raw.type;
+    if (typeof given !== "string")
+      return out.add(`${field}.type`, `must be a string, not ${typeName(given)}`);
+    const known = attributeType(ctx, given);
+    if (known === "unsupported")
+      return out.add(`${field}.type`, `${given} is not supported by this broker yet`);
+    if (known === undefined) {
+      // A bare GeoJSON geometry (a common concise shortcut) rather than an attribute object.
+      if (isGeometryLike(raw) && !("value" in raw)) return geoShortcut(raw, field, where);
+      return out.add(
+        `${field}.type`,
+        `${JSON.stringify(given)} is not an NGSI-LD attribute type (${ATTRIBUTE_TYPES.join(", ")})`,
+      );
+    }
+    type = known;
+  } else if ("object" in raw) type = "Relationship";
+  else if ("languageMap" in raw) type = "LanguageProperty";
+  else if ("json" in raw) type = "JsonProperty";
+  else if ("value" in raw && !partial) type = geometryValued(raw.value) ? "GeoProperty" : "Property";
+  else if (
+    !partial &&
+    !Object.keys(raw).some((k) => INSTANCE_KEYS.includes(k) || k === "observedAt" || k === "unitCode")
+  ) {
+    // A concise Property whose value is a JSON object.
+    if (GEO_PROPERTY_NAMES.has(name))
+      return out.add(field, "must be a GeoProperty with a GeoJSON geometry value");
+    return { kind: "set", instance: { type: "Property", value: raw as Json } };
+  }
+  if (type !== undefined && type !== "GeoProperty" && GEO_PROPERTY_NAMES.has(name)) {
+    return out.add(
+      `${field}.type`,
+      `the NGSI-LD ${field.split(".").at(-1)} attribute must be a GeoProperty, not a ${type}`,
+    );
+  }
+  const patch = members(raw, type, field, where);
+  if (patch === undefined) return undefined;
+  if (patch === "delete")
+    return { kind: "delete", ...(typeof raw.datasetId === "string" ? { datasetId: raw.datasetId } : {}) };
+  if (partial) return { kind: "patch", patch };
+  const complete = toAttribute(patch);
+  if (!complete) return out.add(field, `has no ${PRIMARY[patch.type ?? "Property"]}`);
+  return { kind: "set", instance: complete };
+}
+
+function geoShortcut(raw: Record<string, unknown>, field: string, where: Where): AttributeUpdate | undefined {
+  const geometry = parseGeometry(raw);
+  if (!geometry.ok) return where.out.add(field, geometry.reason);
+  const patch: AttributePatch = { type: "GeoProperty", value: geometry.geometry, sub: {} };
+  return where.partial
+    ? { kind: "patch", patch }
+    : { kind: "set", instance: { type: "GeoProperty", value: geometry.geometry } };
+}
+
+/** Reads the members of an attribute object; "delete" when its primary member is the NGSI-LD Null. */
+function members(
+  raw: Record<string, unknown>,
+  type: AttributeType | undefined,
+  field: string,
+  where: Where,
+): AttributePatch | "delete" | undefined {
+  const { ctx, out, partial } = where;
+  const before = out.errors.length;
+  const patch: AttributePatch = { ...(type ? { type } : {}), sub: {} };
+  for (const [key, value] of Object.entries(raw)) {
+    const at = `${field}.${key}`;
+    if (key === "type" || SYSTEM_MEMBERS.has(key)) continue;
+    switch (key) {
+      case "value":
+      case "object":
+      case "languageMap":
+      case "json": {
+        const expected = type ? PRIMARY[type] : undefined;
+        if (expected !== undefined && expected !== key) {
+          out.add(
+            at,
+            `a ${type} carries its ${type === "Relationship" ? "target" : "content"} in "${expected}", not "${key}"`,
+          );
+          break;
+        }
+        if (
+          value === NGSI_LD_NULL ||
+          (key === "languageMap" && isObject(value) && value["@none"] === NGSI_LD_NULL)
+        ) {
+          if (!partial) out.add(at, `the NGSI-LD Null is only allowed in merges and partial updates`);
+          else return out.errors.length === before ? "delete" : undefined;
+          break;
+        }
+        if (key === "value") {
+          if (value === null) out.add(at, "must not be null");
+          else if (type === "GeoProperty") {
+            const geometry = parseGeometry(value);
+            if (geometry.ok) patch.value = geometry.geometry;
+            else out.add(at, geometry.reason);
+          } else patch.value = value as Json;
+        } else if (key === "object") {
+          const object = relationshipObject(value, at, out);
+          if (object !== undefined) patch.object = object;
+        } else if (key === "languageMap") {
+          const map = languageMap(value, at, out);
+          if (map) patch.languageMap = map;
+        } else {
+          patch.json = value as Json;
+        }
+        break;
+      }
+      case "objectType":
+        if (type !== undefined && type !== "Relationship")
+          out.add(at, "only a Relationship has an objectType");
+        else if (typeof value !== "string" || checkName(value)) out.add(at, "must be an entity type name");
+        else patch.objectType = expandTerm(ctx, value);
+        break;
+      case "datasetId":
+        if (!isUri(value)) out.add(at, "must be a URI");
+        else patch.datasetId = value;
+        break;
+      case "observedAt":
+        if (partial && value === NGSI_LD_NULL) patch.observedAt = null;
+        else if (typeof value !== "string" || !DATETIME.test(value) || Number.isNaN(Date.parse(value))) {
+          out.add(at, "must be an ISO 8601 date-time such as 2024-05-01T10:00:00Z");
+        } else patch.observedAt = value;
+        break;
+      case "unitCode":
+        if (partial && value === NGSI_LD_NULL) patch.unitCode = null;
+        else if (typeof value !== "string" || value === "") out.add(at, "must be a UN/CEFACT unit code");
+        else if (type !== undefined && type !== "Property") out.add(at, "only a Property has a unitCode");
+        else patch.unitCode = value;
+        break;
+      case "@context":
+        out.add(at, "an attribute cannot carry its own @context");
+        break;
+      default: {
+        const problem = checkName(key);
+        if (problem) {
+          out.add(at, problem);
+          break;
+        }
+        if (where.depth >= MAX_DEPTH) {
+          out.add(at, `sub-attributes are nested deeper than ${MAX_DEPTH} levels`);
+          break;
+        }
+        const subName = expandTerm(ctx, key);
+        if (RESERVED_IRIS.has(subName) || SYSTEM_IRIS.has(subName)) {
+          out.add(at, `${key} is a reserved NGSI-LD member name`);
+          break;
+        }
+        if (isInstanceList(ctx, value)) {
+          out.add(at, "a sub-attribute cannot have several instances");
+          break;
+        }
+        const parsed = instance(value, subName, at, { ...where, depth: where.depth + 1 });
+        if (!parsed) break;
+        if (parsed.kind === "delete") patch.sub[subName] = null;
+        else if (parsed.kind === "patch") patch.sub[subName] = parsed.patch;
+        else patch.sub[subName] = fromAttribute(parsed.instance);
+      }
+    }
+  }
+  return out.errors.length === before ? patch : undefined;
+}
+
+function fromAttribute(attribute: Attribute): AttributePatch {
+  const { sub, ...rest } = attribute;
+  const patch: AttributePatch = { ...rest, sub: {} };
+  for (const [name, value] of Object.entries(sub ?? {})) patch.sub[name] = fromAttribute(value);
+  return patch;
+}
+
+/** A whole attribute from a patch, or undefined when the patch lacks its primary member. */
+export function toAttribute(patch: AttributePatch): Attribute | undefined {
+  const common = {
+    ...(patch.datasetId === undefined ? {} : { datasetId: patch.datasetId }),
+    ...(typeof patch.observedAt === "string" ? { observedAt: patch.observedAt } : {}),
+  };
+  const sub: Record<string, Attribute> = {};
+  for (const [name, value] of Object.entries(patch.sub)) {
+    if (value === null) continue;
+    const attribute = toAttribute(value);
+    if (!attribute) return undefined;
+    sub[name] = attribute;
+  }
+  const withSub = Object.keys(sub).length > 0 ? { ...common, sub } : common;
+  const type = patch.type ?? inferType(patch);
+  switch (type) {
+    case "Property":
+      if (patch.value === undefined) return undefined;
+      return {
+        type,
+        value: patch.value,
+        ...withSub,
+        ...(typeof patch.unitCode === "string" ? { unitCode: patch.unitCode } : {}),
+      };
+    case "GeoProperty": {
+      const geometry = parseGeometry(patch.value);
+      return geometry.ok ? { type, value: geometry.geometry, ...withSub } : undefined;
+    }
+    case "Relationship":
+      if (patch.object === undefined) return undefined;
+      return {
+        type,
+        object: patch.object,
+        ...withSub,
+        ...(patch.objectType === undefined ? {} : { objectType: patch.objectType }),
+      };
+    case "LanguageProperty":
+      return patch.languageMap === undefined
+        ? undefined
+        : { type, languageMap: patch.languageMap, ...withSub };
+    case "JsonProperty":
+      return patch.json === undefined ? undefined : { type, json: patch.json, ...withSub };
+    case undefined:
+      return undefined;
+  }
+}
+
+function inferType(patch: AttributePatch): AttributeType | undefined {
+  if (patch.object !== undefined) return "Relationship";
+  if (patch.languageMap !== undefined) return "LanguageProperty";
+  if (patch.json !== undefined) return "JsonProperty";
+  if (patch.value !== undefined) return geometryValued(patch.value) ? "GeoProperty" : "Property";
+  return undefined;
+}
+
+/** A concise `{"value": <GeoJSON geometry>}` is a GeoProperty. */
+const geometryValued = (value: unknown) => isGeometryLike(value) && parseGeometry(value).ok;
+
+/**
+ * An array that lists instances of one attribute rather than being a concise Property's array value:
+ * every item names an attribute type or carries an attribute member.
+ */
+function isInstanceList(ctx: ActiveContext, value: unknown): value is unknown[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (item) =>
+        isObject(item) &&
+        ((typeof item.type === "string" && attributeType(ctx, item.type) !== undefined) ||
+          INSTANCE_KEYS.some((key) => key !== "type" && key in item)),
+    )
+  );
+}
+
+function attributeInstances(raw: unknown, name: string, field: string, where: Where): AttributeUpdate[] {
+  const list = isInstanceList(where.ctx, raw) ? raw : [raw];
+  const updates: AttributeUpdate[] = [];
+  list.forEach((item, index) => {
+    const parsed = instance(item, name, list.length > 1 ? `${field}[${index}]` : field, where);
+    if (parsed) updates.push(parsed);
+  });
+  const seen = new Set<string>();
+  for (const update of updates) {
+    const datasetId =
+      update.kind === "set"
+        ? update.instance.datasetId
+        : update.kind === "patch"
+          ? update.patch.datasetId
+          : update.datasetId;
+    const key = datasetId ?? "@default";
+    if (seen.has(key)) {
+      where.out.add(
+        field,
+        datasetId ? `two instances have the datasetId ${datasetId}` : "two instances have no datasetId",
+      );
+    }
+    seen.add(key);
+  }
+  return updates;
+}
+
+/** Reads an entity (or entity fragment) payload. Throws BadRequestData listing every problem. */
+export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOptions): EntityInput {
+  const out = new Collector();
+  if (!isObject(raw))
+    throw invalidData([{ field: "body", reason: `an entity must be a JSON object, not ${typeName(raw)}` }]);
+  const input: EntityInput = { attrs: {} };
+  if ("id" in raw) {
+    const id = raw.id;
+    if (!isUri(id))
+      out.add(
+        "id",
+        `must be a URI (such as urn:ngsi-ld:Type:local-id), not ${typeName(id) === "string" ? JSON.stringify(id) : typeName(id)}`,
+      );
+    else if (options.expectedId !== undefined && id !== options.expectedId) {
+      out.add("id", `${id} does not match the entity ${options.expectedId} of the request path`);
+    } else input.id = id;
+  } else if (options.whole) out.add("id", "is required");
+  if ("type" in raw) {
+    const types = typeof raw.type === "string" ? [raw.type] : raw.type;
+    if (
+      !Array.isArray(types) ||
+      types.length === 0 ||
+      !types.every((t) => typeof t === "string" && !checkName(t))
+    ) {
+      out.add(
+        "type",
+        `must be an entity type name or a non-empty array of them, not ${typeName(raw.type) === "object" ? JSON.stringify(raw.type) : typeName(raw.type)}`,
+      );
+    } else input.types = [...new Set(types.map((t) => expandTerm(ctx, t)))];
+  } else if (options.whole) out.add("type", "is required");
+  const where: Where = { ctx, out, partial: options.partial, depth: 0 };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === "id" || key === "type" || key === "@context" || SYSTEM_MEMBERS.has(key)) continue;
+    if (key === "scope") {
+      out.add(key, "entity scopes are not supported by this broker yet");
+      continue;
+    }
+    const problem = checkName(key);
+    if (problem) {
+      out.add(key, problem);
+      continue;
+    }
+    const name = expandTerm(ctx, key);
+    if (SYSTEM_IRIS.has(name)) continue;
+    if (RESERVED_IRIS.has(name) || name.startsWith("@")) {
+      out.add(key, `${key} is a reserved NGSI-LD member name and cannot name an attribute`);
+      continue;
+    }
+    const updates = attributeInstances(value, name, key, where);
+    if (updates.length > 0) input.attrs[name] = [...(input.attrs[name] ?? []), ...updates];
+  }
+  if (out.errors.length > 0) throw invalidData(out.errors);
+  return input;
+}
+
+/** Reads the body of an attribute-level request (PUT or PATCH `/entities/{id}/attrs/{attrId}`). */
+export function parseAttribute(
+  raw: unknown,
+  name: string,
+  ctx: ActiveContext,
+  partial: boolean,
+): AttributeUpdate {
+  const out = new Collector();
+  if (!isObject(raw))
+    throw invalidData([
+      { field: "body", reason: `an attribute must be a JSON object, not ${typeName(raw)}` },
+    ]);
+  const { "@context": _context, ...attribute } = raw;
+  const parsed = instance(attribute, name, "body", { ctx, out, partial, depth: 0 });
+  if (out.errors.length > 0 || !parsed) throw invalidData(out.errors);
+  return parsed;
+}

@@ -1,0 +1,183 @@
+import { type ActiveContext, compactTerm } from "./jsonld";
+import { type Attribute, type Entity, type Json, type JsonObject, type LanguageMap, LOCATION } from "./model";
+
+/**
+ * Writes entities out in the representation a requester asks for (clause 4.5): normalized, concise
+ * or simplified (keyValues), or as GeoJSON, with names compacted by the requester's @context.
+ */
+export type Format = "normalized" | "concise" | "keyValues";
+
+export interface LanguagePreference {
+  /** Language ranges in order of preference; `*` accepts any language. */
+  readonly ranges: readonly string[];
+}
+
+export interface View {
+  readonly format: Format;
+  readonly sysAttrs: boolean;
+  readonly lang?: LanguagePreference;
+  /** Expanded attribute names to include (`attrs`, `pick`); `id` and `type` for those members. */
+  readonly pick?: ReadonlySet<string>;
+  readonly omit?: ReadonlySet<string>;
+}
+
+export const DEFAULT_VIEW: View = { format: "normalized", sysAttrs: false };
+
+/** Parses `lang=fr,en;q=0.8,*;q=0.1` into ranges by descending quality. */
+export function parseLanguagePreference(text: string): LanguagePreference | undefined {
+  const ranges = text
+    .split(",")
+    .map((part, index) => {
+      const [range = "", ...params] = part.trim().split(";");
+      const q = params.map((p) => /^\s*q=([01](\.\d{1,3})?)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+      return { range: range.trim(), q: q === undefined ? 1 : Number(q), index };
+    })
+    .filter((r) => r.range !== "" && /^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$/.test(r.range) && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index)
+    .map((r) => r.range);
+  return ranges.length > 0 ? { ranges } : undefined;
+}
+
+/** The best entry of a language map for a preference: exact tag, then primary subtag, then @none, then any. */
+export function chooseLanguage(
+  map: LanguageMap,
+  preference: LanguagePreference,
+): { tag: string; value: string | string[] } {
+  const entries = Object.entries(map);
+  for (const range of preference.ranges) {
+    if (range === "*") break;
+    const lower = range.toLowerCase();
+    const exact = entries.find(([tag]) => tag.toLowerCase() === lower);
+    if (exact) return { tag: exact[0], value: exact[1] };
+    const partial = entries.find(([tag]) => tag.toLowerCase().split("-")[0] === lower.split("-")[0]);
+    if (partial) return { tag: partial[0], value: partial[1] };
+  }
+  const none = map["@none"];
+  if (none !== undefined) return { tag: "@none", value: none };
+  const [first] = entries;
+  return first ? { tag: first[0], value: first[1] } : { tag: "@none", value: "" };
+}
+
+const includes = (view: View, member: string) =>
+  (view.pick === undefined || view.pick.has(member)) && !(view.omit?.has(member) ?? false);
+
+function compactTypes(ctx: ActiveContext, types: readonly string[]): Json {
+  const compacted = types.map((t) => compactTerm(ctx, t));
+  return compacted.length === 1 ? (compacted[0] ?? "") : compacted;
+}
+
+function simplified(attribute: Attribute, view: View): Json {
+  switch (attribute.type) {
+    case "Property":
+      return attribute.value;
+    case "GeoProperty":
+      return attribute.value;
+    case "Relationship":
+      return attribute.object;
+    case "JsonProperty":
+      return attribute.json;
+    case "LanguageProperty":
+      return view.lang ? chooseLanguage(attribute.languageMap, view.lang).value : attribute.languageMap;
+  }
+}
+
+function instance(ctx: ActiveContext, attribute: Attribute, view: View, top: boolean): Json {
+  if (view.format === "keyValues") return simplified(attribute, view);
+  const out: JsonObject = {};
+  const concise = view.format === "concise";
+  const languageChosen = attribute.type === "LanguageProperty" && view.lang !== undefined;
+  if (!concise) out.type = languageChosen ? "Property" : attribute.type;
+  switch (attribute.type) {
+    case "Property":
+    case "GeoProperty":
+      out.value = attribute.value;
+      break;
+    case "Relationship":
+      out.object = attribute.object;
+      if (attribute.objectType !== undefined) out.objectType = compactTerm(ctx, attribute.objectType);
+      break;
+    case "JsonProperty":
+      out.json = attribute.json;
+      break;
+    case "LanguageProperty":
+      if (view.lang) {
+        const chosen = chooseLanguage(attribute.languageMap, view.lang);
+        out.value = chosen.value;
+        out.lang = chosen.tag;
+      } else out.languageMap = attribute.languageMap;
+      break;
+  }
+  if (attribute.observedAt !== undefined) out.observedAt = attribute.observedAt;
+  if (attribute.type === "Property" && attribute.unitCode !== undefined) out.unitCode = attribute.unitCode;
+  if (attribute.datasetId !== undefined) out.datasetId = attribute.datasetId;
+  if (view.sysAttrs && top) {
+    if (attribute.createdAt !== undefined) out.createdAt = attribute.createdAt;
+    if (attribute.modifiedAt !== undefined) out.modifiedAt = attribute.modifiedAt;
+  }
+  for (const [name, sub] of Object.entries(attribute.sub ?? {})) {
+    out[compactTerm(ctx, name)] = instance(ctx, sub, view, false);
+  }
+  // Concise drops the wrapper of a plain Property value when nothing else needs the object.
+  if (
+    concise &&
+    attribute.type === "Property" &&
+    Object.keys(out).length === 1 &&
+    (typeof attribute.value !== "object" || attribute.value === null || Array.isArray(attribute.value))
+  ) {
+    return attribute.value;
+  }
+  return out;
+}
+
+function renderAttribute(ctx: ActiveContext, instances: readonly Attribute[], view: View): Json {
+  if (view.format === "keyValues") {
+    const first = instances[0];
+    if (instances.length === 1 && first && first.datasetId === undefined) return simplified(first, view);
+    const dataset: JsonObject = {};
+    for (const attribute of instances) dataset[attribute.datasetId ?? "@none"] = simplified(attribute, view);
+    return { dataset };
+  }
+  const rendered = instances.map((attribute) => {
+    const json = instance(ctx, attribute, view, true);
+    // Inside an array a bare value would read as an array-valued Property: keep the object.
+    return instances.length > 1 && (typeof json !== "object" || json === null || Array.isArray(json))
+      ? { value: json }
+      : json;
+  });
+  return rendered.length === 1 ? (rendered[0] ?? null) : rendered;
+}
+
+export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): JsonObject {
+  const out: JsonObject = {};
+  if (includes(view, "id")) out.id = entity.id;
+  if (includes(view, "type")) out.type = compactTypes(ctx, entity.types);
+  if (view.sysAttrs && view.format !== "keyValues" && view.pick === undefined) {
+    out.createdAt = entity.createdAt;
+    out.modifiedAt = entity.modifiedAt;
+  }
+  for (const [name, instances] of Object.entries(entity.attrs)) {
+    if (!includes(view, name) || instances.length === 0) continue;
+    out[compactTerm(ctx, name)] = renderAttribute(ctx, instances, view);
+  }
+  return out;
+}
+
+/** The entity as a GeoJSON Feature (clause 4.5.16): geometry from `geometryProperty` (default location). */
+export function renderFeature(
+  entity: Entity,
+  ctx: ActiveContext,
+  view: View,
+  geometryProperty: string = LOCATION,
+): JsonObject {
+  const { id: _id, ...properties } = renderEntity(entity, ctx, view);
+  const instances = entity.attrs[geometryProperty] ?? [];
+  const geo =
+    instances.find((a) => a.type === "GeoProperty" && a.datasetId === undefined) ??
+    instances.find((a) => a.type === "GeoProperty");
+  return {
+    id: entity.id,
+    type: "Feature",
+    geometry: geo?.type === "GeoProperty" ? geo.value : null,
+    properties,
+  };
+}

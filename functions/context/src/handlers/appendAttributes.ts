@@ -1,0 +1,19 @@
+import { routeOf } from "@sdp/lambda-kit";
+import { Entity } from "../domain/entity";
+import { ngsiRoute } from "../http/ngsi-route";
+import { parseOptions } from "../http/options";
+import { contextManifest } from "../manifest";
+import { contextDeps } from "../wiring";
+
+export const buildHandler = (deps = contextDeps()) =>
+  ngsiRoute(
+    routeOf(contextManifest, "appendAttributes"),
+    deps,
+    { body: "object" },
+    async ({ params, query, payload, reply }) => {
+      const noOverwrite = parseOptions(query.options, ["noOverwrite"]).has("noOverwrite");
+      return reply.updateResult(await Entity.appendAttributes(deps, params.entityId, payload, noOverwrite));
+    },
+  );
+
+export const handler = buildHandler();

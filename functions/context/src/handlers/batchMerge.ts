@@ -1,0 +1,12 @@
+import { routeOf } from "@sdp/lambda-kit";
+import { Batch } from "../domain/batch";
+import { ngsiRoute } from "../http/ngsi-route";
+import { contextManifest } from "../manifest";
+import { contextDeps } from "../wiring";
+
+export const buildHandler = (deps = contextDeps()) =>
+  ngsiRoute(routeOf(contextManifest, "batchMerge"), deps, { body: "array" }, async ({ payloads, reply }) =>
+    reply.batch(await Batch.merge(deps, payloads), "merge"),
+  );
+
+export const handler = buildHandler();

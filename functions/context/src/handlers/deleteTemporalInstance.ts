@@ -1,0 +1,15 @@
+import { routeOf } from "@sdp/lambda-kit";
+import { expandAttributeId } from "../domain/query";
+import { ngsiRoute } from "../http/ngsi-route";
+import { contextManifest } from "../manifest";
+import { Temporal } from "../temporal/domain/temporal";
+import { temporalDeps } from "../temporal/wiring";
+
+export const buildHandler = (deps = temporalDeps()) =>
+  ngsiRoute(routeOf(contextManifest, "deleteTemporalInstance"), deps, {}, async ({ params, ctx, reply }) => {
+    const name = expandAttributeId(ctx, params.attrId);
+    await Temporal.removeInstance(deps, params.entityId, name, params.instanceId);
+    return reply.noContent();
+  });
+
+export const handler = buildHandler();

@@ -1,0 +1,354 @@
+import middy from "@middy/core";
+import {
+  type DomainError,
+  JSON_LD_CONTEXT_REL,
+  MAX_BATCH_ENTITIES,
+  NGSI_LD_MEDIA_TYPES,
+  type Principal,
+  RESULTS_COUNT_HEADER,
+  type RouteDeclaration,
+  TenantSlug,
+} from "@sdp/contracts";
+import { errorFields, log, Scope } from "@sdp/kernel";
+import { authorize, issuesToFields, principalFrom, resolveTenant } from "@sdp/lambda-kit";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { z } from "zod";
+import type { BatchOutcome } from "../domain/batch";
+import { CORE_CONTEXT_URL } from "../domain/contexts";
+import { asNgsiError, type Payload, type UpdateResult } from "../domain/entity";
+import { invalidData, ngsiError } from "../domain/errors";
+import { type ActiveContext, compactTerm } from "../domain/jsonld";
+import type { Entity, Json, JsonObject } from "../domain/model";
+import type { ContextDeps } from "../domain/ports";
+import type { QueryResult } from "../domain/query";
+import { renderEntity, renderFeature, type View } from "../domain/render";
+import { linkedContext, negotiate, type Representation, readBody } from "./negotiation";
+
+/**
+ * The NGSI-LD edge of every handler: who may call and for which destination (lambda-kit's authorize
+ * and resolveTenant), content negotiation, the @context of the request (Link header or inline), body
+ * and query checks, and answers in the NGSI-LD representations with NGSI-LD errors. Handlers stay one
+ * use case long.
+ */
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+type Declared<R extends RouteDeclaration> = NonNullable<R["request"]>;
+
+export interface RouteOptions {
+  /** The shape of the body, when the route takes one. */
+  readonly body?: "object" | "array";
+  /** The route answers entities, which may be asked for as GeoJSON. */
+  readonly geo?: boolean;
+  /** The route accepts application/merge-patch+json. */
+  readonly mergePatch?: boolean;
+}
+
+export interface NgsiResponse {
+  readonly status: number;
+  readonly body?: Json;
+  readonly headers?: Record<string, string>;
+  /** How the body is written: an entity-like JSON-LD document, or plain JSON (results, errors). */
+  readonly kind?: "document" | "plain";
+}
+
+export interface NgsiRequest<R extends RouteDeclaration> {
+  readonly params: Infer<Declared<R>["params"]>;
+  readonly query: Infer<Declared<R>["query"]>;
+  readonly tenant: string;
+  readonly principal: Principal | undefined;
+  /** The request's active @context: from the Link header, the body (JSON-LD), or the core context. */
+  readonly ctx: ActiveContext;
+  /** The @context as the requester gave it (Link header URL or inline value), if any. */
+  readonly contextRef: unknown;
+  /** An object body with the context to read it with. */
+  readonly payload: Payload;
+  /** An array body (batch operations), each item with its context. */
+  readonly payloads: Payload[];
+  readonly reply: Reply;
+}
+
+/** Bodies the NGSI-LD routes accept: one entity is bounded by the store; a batch by Lambda's 6 MB. */
+const SINGLE_BODY_LIMIT = 1024 * 1024;
+const BATCH_BODY_LIMIT = 5 * 1024 * 1024;
+
+const linkHeader = (url: string) =>
+  `<${url}>; rel="${JSON_LD_CONTEXT_REL}"; type="${NGSI_LD_MEDIA_TYPES.jsonLd}"`;
+
+export class Reply {
+  constructor(
+    private readonly event: APIGatewayProxyEvent,
+    private readonly ctx: ActiveContext,
+    readonly representation: Representation,
+    /** What responses name as their @context: the requester's own, or the core context. */
+    private readonly contextRef: unknown,
+  ) {}
+
+  private document(status: number, body: Json, headers: Record<string, string> = {}): NgsiResponse {
+    return { status, body, headers, kind: "document" };
+  }
+
+  entity(entity: Entity, view: View & { geometryProperty: string }): NgsiResponse {
+    if (this.representation === "geo")
+      return this.document(200, renderFeature(entity, this.ctx, view, view.geometryProperty));
+    return this.document(200, renderEntity(entity, this.ctx, view));
+  }
+
+  entities(
+    result: QueryResult,
+    view: View & { geometryProperty: string },
+    paging: { limit: number; offset: number; links: boolean },
+  ): NgsiResponse {
+    const headers: Record<string, string> = {};
+    if (result.count !== undefined) headers[RESULTS_COUNT_HEADER] = String(result.count);
+    const pages: string[] = [];
+    if (paging.links && paging.limit > 0) {
+      if (result.more) pages.push(this.pageLink(paging.offset + paging.limit, paging.limit, "next"));
+      if (paging.offset > 0)
+        pages.push(this.pageLink(Math.max(0, paging.offset - paging.limit), paging.limit, "prev"));
+    }
+    if (pages.length > 0) headers.link = pages.join(", ");
+    if (this.representation === "geo") {
+      const features = result.entities.map((e) => renderFeature(e, this.ctx, view, view.geometryProperty));
+      return this.document(200, { type: "FeatureCollection", features }, headers);
+    }
+    return this.document(
+      200,
+      result.entities.map((e) => renderEntity(e, this.ctx, view)),
+      headers,
+    );
+  }
+
+  private pageLink(offset: number, limit: number, rel: "next" | "prev"): string {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(this.event.queryStringParameters ?? {})) {
+      if (value !== undefined) params.set(name, value);
+    }
+    params.set("offset", String(offset));
+    params.set("limit", String(limit));
+    return `<${this.event.path}?${params.toString()}>; rel="${rel}"; type="${NGSI_LD_MEDIA_TYPES.jsonLd}"`;
+  }
+
+  json(body: Json): NgsiResponse {
+    return this.document(200, body);
+  }
+
+  created(id: string, path = "/ngsi-ld/v1/entities/"): NgsiResponse {
+    return { status: 201, headers: { location: `${path}${encodeURIComponent(id)}` } };
+  }
+
+  noContent(): NgsiResponse {
+    return { status: 204 };
+  }
+
+  /** 204 when every attribute was changed, else 207 with the UpdateResult. */
+  updateResult(result: UpdateResult): NgsiResponse {
+    if (result.notUpdated.length === 0) return this.noContent();
+    return {
+      status: 207,
+      kind: "plain",
+      body: {
+        updated: result.updated.map((name) => compactTerm(this.ctx, name)),
+        notUpdated: result.notUpdated.map((n) => ({
+          attributeName: compactTerm(this.ctx, n.attributeName),
+          reason: n.reason,
+        })),
+      },
+    };
+  }
+
+  /** Batch answers (clause 6.14 to 6.17): 201/204 when all went well, else 207 with BatchOperationResult. */
+  batch(outcome: BatchOutcome, operation: "create" | "upsert" | "update" | "merge" | "delete"): NgsiResponse {
+    if (outcome.errors.length === 0) {
+      if (operation === "create") return { status: 201, kind: "plain", body: outcome.success };
+      if (operation === "upsert" && outcome.created.length > 0)
+        return { status: 201, kind: "plain", body: outcome.created };
+      return this.noContent();
+    }
+    return {
+      status: 207,
+      kind: "plain",
+      body: {
+        success: outcome.success,
+        errors: outcome.errors.map(({ entityId, error }) => ({ entityId, error: problemOf(error) })),
+      },
+    };
+  }
+
+  /** The HTTP answer: JSON-LD documents get their @context in the body or a Link header. */
+  toResult(response: NgsiResponse): APIGatewayProxyResult {
+    const headers: Record<string, string> = { ...(response.headers ?? {}) };
+    if (response.body === undefined) return { statusCode: response.status, headers, body: "" };
+    let body: unknown = response.body;
+    if (response.kind === "plain") headers["content-type"] = NGSI_LD_MEDIA_TYPES.json;
+    else if (this.representation === "ld") {
+      headers["content-type"] = NGSI_LD_MEDIA_TYPES.jsonLd;
+      const withContext = (doc: Json): unknown =>
+        isObject(doc) ? { ...doc, "@context": this.contextRef } : doc;
+      body = Array.isArray(response.body) ? response.body.map(withContext) : withContext(response.body);
+    } else {
+      headers["content-type"] =
+        this.representation === "geo" ? NGSI_LD_MEDIA_TYPES.geoJson : NGSI_LD_MEDIA_TYPES.json;
+      const link =
+        typeof this.contextRef === "string" ? linkHeader(this.contextRef) : linkHeader(CORE_CONTEXT_URL);
+      headers.link = headers.link ? `${headers.link}, ${link}` : link;
+    }
+    return { statusCode: response.status, headers, body: JSON.stringify(body) };
+  }
+}
+
+function problemOf(error: DomainError, instance?: string): JsonObject {
+  return {
+    type: error.type,
+    title: error.title,
+    status: error.status,
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+    ...(instance === undefined ? {} : { instance }),
+    ...(error.errors === undefined
+      ? {}
+      : { errors: error.errors.map((e) => ({ field: e.field, reason: e.reason })) }),
+  };
+}
+
+function errorResult(error: unknown, instance: string): APIGatewayProxyResult {
+  const known = asNgsiError(error);
+  if (!known) log.error("unexpected error", errorFields(error));
+  else if (known.status >= 500)
+    log.error("request failed", { type: known.code, ...errorFields(known.cause) });
+  const problem = known ?? ngsiError("InternalError", "the request could not be completed");
+  return {
+    statusCode: problem.status,
+    headers: { "content-type": NGSI_LD_MEDIA_TYPES.json, ...problem.headers },
+    body: JSON.stringify(problemOf(problem, instance)),
+  };
+}
+
+function parsePart(location: string, schema: z.ZodType | undefined, value: unknown): unknown {
+  if (!schema) return value;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const fields = issuesToFields(location, result.error).map((f) =>
+      f.reason === "is not a known field" ? { field: f.field, reason: "is not a known parameter" } : f,
+    );
+    throw invalidData(fields, "invalid request");
+  }
+  return result.data;
+}
+
+function destination(event: APIGatewayProxyEvent, principal: Principal | undefined): string {
+  const tenant = resolveTenant(event, principal);
+  if (tenant === undefined) {
+    throw ngsiError(
+      "BadRequestData",
+      "a platform administrator must name the destination in the NGSILD-Tenant header",
+    );
+  }
+  // A name that cannot be a destination cannot have a table either; never build a table name from it.
+  if (!TenantSlug.safeParse(tenant).success)
+    throw ngsiError("NonexistentTenant", `there is no destination ${tenant}`);
+  return tenant;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+export function ngsiRoute<R extends RouteDeclaration>(
+  route: R,
+  deps: Pick<ContextDeps, "contexts">,
+  options: RouteOptions,
+  useCase: (request: NgsiRequest<R>) => Promise<NgsiResponse>,
+) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (event, context) => {
+    try {
+      const principal = principalFrom(event);
+      authorize(route.auth, principal);
+      const tenant = destination(event, principal);
+      const representation = negotiate(event, options.geo === true);
+      const params = parsePart("params", route.request?.params, event.pathParameters ?? {});
+      const rawQuery = event.queryStringParameters ?? {};
+      if (!route.request?.query && Object.keys(rawQuery).length > 0) {
+        throw invalidData(
+          Object.keys(rawQuery).map((name) => ({
+            field: `query.${name}`,
+            reason: "is not a known parameter",
+          })),
+          "invalid request",
+        );
+      }
+      const query = parsePart("query", route.request?.query, rawQuery);
+      const link = linkedContext(event);
+      const body = options.body
+        ? readBody(
+            event,
+            options.body === "array" ? BATCH_BODY_LIMIT : SINGLE_BODY_LIMIT,
+            options.mergePatch === true,
+          )
+        : undefined;
+      if (!options.body && event.body !== null && event.body !== "") {
+        throw ngsiError("BadRequestData", "this operation takes no body");
+      }
+      return await Scope.run({ requestId: context.awsRequestId, principal, tenant }, async () => {
+        const contextOf = (item: unknown, where: string): unknown => {
+          if (body?.mediaType !== "ld") {
+            if (isObject(item) && "@context" in item) {
+              throw ngsiError(
+                "BadRequestData",
+                `${where} has an @context: send it as ${NGSI_LD_MEDIA_TYPES.jsonLd}, or name it in a Link header`,
+              );
+            }
+            return link;
+          }
+          if (link !== undefined) {
+            throw ngsiError(
+              "BadRequestData",
+              `with ${NGSI_LD_MEDIA_TYPES.jsonLd} the @context goes in the body, not in a Link header`,
+            );
+          }
+          if (!isObject(item) || !("@context" in item)) {
+            throw ngsiError(
+              "BadRequestData",
+              `${where} has no @context, which ${NGSI_LD_MEDIA_TYPES.jsonLd} requires`,
+            );
+          }
+          return item["@context"];
+        };
+        let ctxValue: unknown = link;
+        let payload: Payload | undefined;
+        let payloads: Payload[] = [];
+        if (body && options.body === "object") {
+          if (!isObject(body.value)) throw ngsiError("BadRequestData", "the body must be a JSON object");
+          ctxValue = contextOf(body.value, "the body");
+          payload = { body: body.value, ctx: await deps.contexts.resolve(tenant, ctxValue) };
+        } else if (body && options.body === "array") {
+          if (!Array.isArray(body.value)) throw ngsiError("BadRequestData", "the body must be a JSON array");
+          if (body.value.length === 0 || body.value.length > MAX_BATCH_ENTITIES) {
+            throw ngsiError(
+              "BadRequestData",
+              `a batch must hold between 1 and ${MAX_BATCH_ENTITIES} entities`,
+            );
+          }
+          payloads = await Promise.all(
+            body.value.map(async (item, index) => ({
+              body: item,
+              ctx: await deps.contexts.resolve(tenant, contextOf(item, `entity ${index}`)),
+            })),
+          );
+        }
+        const ctx = payload?.ctx ?? (await deps.contexts.resolve(tenant, ctxValue));
+        const reply = new Reply(event, ctx, representation, ctxValue ?? CORE_CONTEXT_URL);
+        const request = {
+          params,
+          query,
+          tenant,
+          principal,
+          ctx,
+          contextRef: ctxValue,
+          payload: payload ?? { body: undefined, ctx },
+          payloads,
+          reply,
+        } as NgsiRequest<R>;
+        return reply.toResult(await useCase(request));
+      });
+    } catch (error) {
+      return errorResult(error, event.path);
+    }
+  });
+}

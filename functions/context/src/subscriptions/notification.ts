@@ -1,0 +1,183 @@
+import { type ActiveContext, compactTerm } from "../domain/jsonld";
+import { type Attribute, type Entity, type Json, type JsonObject, NGSI_LD_NULL } from "../domain/model";
+import { parseLanguagePreference, renderEntity, type View } from "../domain/render";
+import type { EntityChange } from "./matching";
+import { notificationUrn, type Subscription } from "./model";
+
+/**
+ * Builds notifications (clause 5.3.1): each changed entity rendered in the subscription's format with
+ * its @context, only the attributes it asks for; with showChanges, updated attributes carry their
+ * previous value (previousValue, previousObject, previousLanguageMap, previousJson); deleted attributes
+ * (and every attribute of a deleted entity) appear with the NGSI-LD Null.
+ */
+const PRIMARY: Record<Attribute["type"], string> = {
+  Property: "value",
+  GeoProperty: "value",
+  Relationship: "object",
+  LanguageProperty: "languageMap",
+  JsonProperty: "json",
+};
+const PREVIOUS: Record<Attribute["type"], string> = {
+  Property: "previousValue",
+  GeoProperty: "previousValue",
+  Relationship: "previousObject",
+  LanguageProperty: "previousLanguageMap",
+  JsonProperty: "previousJson",
+};
+
+function primaryOf(attribute: Attribute): Json {
+  switch (attribute.type) {
+    case "Property":
+    case "GeoProperty":
+      return attribute.value;
+    case "Relationship":
+      return attribute.object;
+    case "LanguageProperty":
+      return attribute.languageMap;
+    case "JsonProperty":
+      return attribute.json;
+  }
+}
+
+function viewOf(subscription: Subscription): View {
+  const n = subscription.notification;
+  const lang = subscription.lang === undefined ? undefined : parseLanguagePreference(subscription.lang);
+  return {
+    format: n.format,
+    sysAttrs: n.sysAttrs,
+    ...(lang ? { lang } : {}),
+    ...(n.attributes ? { pick: new Set(["id", "type", ...n.attributes]) } : {}),
+  };
+}
+
+const included = (subscription: Subscription, name: string) =>
+  subscription.notification.attributes === undefined || subscription.notification.attributes.includes(name);
+
+/** An attribute that no longer exists: its type (when the format keeps types) and the NGSI-LD Null. */
+function removed(attribute: Attribute, subscription: Subscription): Json {
+  const { format, showChanges } = subscription.notification;
+  if (format === "keyValues") return NGSI_LD_NULL;
+  return {
+    ...(format === "normalized" ? { type: attribute.type } : {}),
+    [PRIMARY[attribute.type]]: NGSI_LD_NULL,
+    ...(attribute.datasetId === undefined ? {} : { datasetId: attribute.datasetId }),
+    ...(showChanges ? { [PREVIOUS[attribute.type]]: primaryOf(attribute) } : {}),
+  };
+}
+
+function removedAll(instances: readonly Attribute[], subscription: Subscription): Json {
+  const rendered = instances.map((a) => removed(a, subscription));
+  return rendered.length === 1 ? (rendered[0] ?? null) : rendered;
+}
+
+const isObject = (value: Json | undefined): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Adds the previous value of each instance (matched by datasetId) to a rendered attribute. */
+function withPrevious(rendered: Json, previous: readonly Attribute[], current: readonly Attribute[]): Json {
+  const before = (datasetId: string | undefined) => previous.find((a) => a.datasetId === datasetId);
+  const annotate = (json: Json, instance: Attribute | undefined): Json => {
+    const old = instance ? before(instance.datasetId) : undefined;
+    if (!old || !instance) return json;
+    const member = { [PREVIOUS[old.type]]: primaryOf(old) };
+    // A concise plain value becomes an object to carry its previous value.
+    return isObject(json) ? { ...json, ...member } : { value: json, ...member };
+  };
+  if (Array.isArray(rendered) && current.length > 1)
+    return rendered.map((json, index) => annotate(json, current[index]));
+  return annotate(rendered, current[0]);
+}
+
+/** One entry of a notification's data for a change. */
+export function notificationEntry(
+  subscription: Subscription,
+  ctx: ActiveContext,
+  change: EntityChange,
+): JsonObject {
+  const { format, showChanges } = subscription.notification;
+  if (change.kind === "deleted") {
+    const out: JsonObject = {
+      id: change.entity.id,
+      type: compactTypes(ctx, change.entity.types),
+      deletedAt: change.at,
+    };
+    for (const [name, instances] of Object.entries(change.entity.attrs)) {
+      if (included(subscription, name) && instances.length > 0)
+        out[compactTerm(ctx, name)] = removedAll(instances, subscription);
+    }
+    return out;
+  }
+  const out = renderEntity(change.entity, ctx, viewOf(subscription));
+  if (showChanges && format !== "keyValues" && change.previous) {
+    for (const name of change.attributes.updated) {
+      const key = compactTerm(ctx, name);
+      const rendered = out[key];
+      if (rendered === undefined) continue;
+      out[key] = withPrevious(rendered, change.previous.attrs[name] ?? [], change.entity.attrs[name] ?? []);
+    }
+  }
+  for (const name of change.attributes.deleted) {
+    const instances = change.previous?.attrs[name] ?? [];
+    if (included(subscription, name) && instances.length > 0)
+      out[compactTerm(ctx, name)] = removedAll(instances, subscription);
+  }
+  return out;
+}
+
+/** The current state of an entity, for periodic notifications. */
+export function currentEntry(subscription: Subscription, ctx: ActiveContext, entity: Entity): JsonObject {
+  return renderEntity(entity, ctx, viewOf(subscription));
+}
+
+function compactTypes(ctx: ActiveContext, types: readonly string[]): Json {
+  const compacted = types.map((t) => compactTerm(ctx, t));
+  return compacted.length === 1 ? (compacted[0] ?? "") : compacted;
+}
+
+export interface Notification {
+  readonly id: string;
+  readonly type: "Notification";
+  readonly subscriptionId: string;
+  readonly notifiedAt: string;
+  readonly data: JsonObject[];
+}
+
+export function buildNotification(
+  subscription: Subscription,
+  data: JsonObject[],
+  notifiedAt: string,
+  unique: string,
+): Notification {
+  return {
+    id: notificationUrn(unique),
+    type: "Notification",
+    subscriptionId: subscription.id,
+    notifiedAt,
+    data,
+  };
+}
+
+/** Most bytes of entity data one notification carries; more are split over several notifications. */
+export const MAX_NOTIFICATION_DATA_BYTES = 96 * 1024;
+
+/** Splits entries into notification-sized groups, each with at least one entry, order kept. */
+export function chunkData(
+  entries: readonly JsonObject[],
+  limit = MAX_NOTIFICATION_DATA_BYTES,
+): JsonObject[][] {
+  const chunks: JsonObject[][] = [];
+  let current: JsonObject[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    const bytes = Buffer.byteLength(JSON.stringify(entry));
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(entry);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

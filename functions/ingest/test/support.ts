@@ -1,0 +1,85 @@
+import { createDocumentClient, createDynamoDbClient, ensureTable } from "@sdp/aws";
+import { type DeviceRegistration, destinationTemplate, platformTables, tableName } from "@sdp/contracts";
+import { buildDynamoDbCommandStore } from "../src/adapters/dynamodb-command-store";
+import { buildDynamoDbDestinationDirectory } from "../src/adapters/dynamodb-destinations";
+import { buildDynamoDbDeviceStore } from "../src/adapters/dynamodb-device-store";
+import { buildDynamoDbHealthStore } from "../src/adapters/dynamodb-health-store";
+import type { DeviceIdentityProvider } from "../src/domain/ports";
+import { INGEST_SERVICE } from "../src/keys";
+import { ingestManifest } from "../src/manifest";
+
+/** Helpers for the ingest tests, which run against the shared DynamoDB Local and kinesalite. */
+
+export const uniqueSlug = () => `t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+export const uniqueDevice = () => `dev-${crypto.randomUUID().slice(0, 8)}`;
+
+/** A destination with its own `ingest` table (as onboarding creates it) and the stores over it. */
+export async function freshDestination() {
+  const stage = `s${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  const tenant = uniqueSlug();
+  const client = createDynamoDbClient();
+  const [spec] = destinationTemplate([ingestManifest]).tables;
+  const [destinationsSpec] = platformTables([ingestManifest]);
+  if (!spec || !destinationsSpec) throw new Error("the ingest manifest declares no tables");
+  const tableOf = (slug: string) => tableName(stage, slug, INGEST_SERVICE, "");
+  await ensureTable(client, tableOf(tenant), spec);
+  const destinationsTable = tableName(stage, "platform", INGEST_SERVICE, "destinations");
+  await ensureTable(client, destinationsTable, destinationsSpec);
+  const documents = createDocumentClient(client);
+  return {
+    stage,
+    tenant,
+    tableOf,
+    store: buildDynamoDbDeviceStore(documents, tableOf),
+    health: buildDynamoDbHealthStore(documents, tableOf),
+    commands: buildDynamoDbCommandStore(documents, tableOf),
+    destinations: buildDynamoDbDestinationDirectory(documents, destinationsTable),
+  };
+}
+
+/** Password identities without a broker, recording what was revoked. */
+export function fakeIdentities() {
+  const revoked: string[] = [];
+  const identity: DeviceIdentityProvider = {
+    provision: async ({ thingName }) => ({
+      kind: "password",
+      clientId: thingName,
+      username: thingName,
+      password: "secret",
+    }),
+    revoke: async ({ thingName }) => {
+      revoked.push(thingName);
+    },
+  };
+  return { identity, revoked };
+}
+
+export function crowdCounter(deviceId = uniqueDevice()): DeviceRegistration {
+  return {
+    deviceId,
+    protocol: "ul2",
+    entityType: "CrowdFlowObserved",
+    attributes: [
+      { objectId: "c", name: "peopleCount", type: "Property", valueType: "integer", unitCode: "C62" },
+      { objectId: "b", name: "batteryLevel", type: "Property", unitCode: "P1" },
+    ],
+    staticAttributes: [],
+    expectedIntervalSeconds: 60,
+    explicitAttributes: false,
+  };
+}
+
+export function airQualityStation(deviceId = uniqueDevice()): DeviceRegistration {
+  return {
+    deviceId,
+    protocol: "json",
+    entityType: "AirQualityObserved",
+    attributes: [
+      { objectId: "pm10", name: "pm10", type: "Property", unitCode: "GQ" },
+      { objectId: "no2", name: "no2", type: "Property", unitCode: "GQ" },
+    ],
+    staticAttributes: [],
+    expectedIntervalSeconds: 600,
+    explicitAttributes: false,
+  };
+}
