@@ -135,20 +135,16 @@ export class PlatformApi extends Construct {
         // The stage by name, not by reference: the stage is deployed after the methods that need this.
         sourceArn: this.api.arnForExecuteApi(route.method, pathForArn(route.path), props.stage),
       });
-      const method = resource.addMethod(
-        route.method,
-        integration,
-        {
-          operationName: route.operationId,
-          requestValidator: validator,
-          requestParameters: Object.fromEntries(
-            pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
-          ),
-          ...(route.auth.mode === "authorizer" && this.authorizer
-            ? { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM }
-            : { authorizationType: AuthorizationType.NONE }),
-        },
-      );
+      const method = resource.addMethod(route.method, integration, {
+        operationName: route.operationId,
+        requestValidator: validator,
+        requestParameters: Object.fromEntries(
+          pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
+        ),
+        ...(route.auth.mode === "authorizer" && this.authorizer
+          ? { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM }
+          : { authorizationType: AuthorizationType.NONE }),
+      });
       if (route.auth.mode === "none") {
         acknowledge(
           method,

@@ -3,21 +3,13 @@ import {
   Env,
   type HandlerCapability,
   IdentityEnv,
-  IotEnv,
   type IotArnScope,
+  IotEnv,
   iotPolicyDocument,
   platformPublishResources,
   type ServiceManifest,
 } from "@sdp/contracts";
-import {
-  Annotations,
-  ArnFormat,
-  Aws,
-  CfnOutput,
-  CfnParameter,
-  RemovalPolicy,
-  type Stack,
-} from "aws-cdk-lib";
+import { Annotations, ArnFormat, Aws, CfnOutput, CfnParameter, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import type { UserPool } from "aws-cdk-lib/aws-cognito";
 import { PolicyStatement, type Role } from "aws-cdk-lib/aws-iam";
 import { CfnPolicy } from "aws-cdk-lib/aws-iot";
@@ -102,21 +94,16 @@ export class PlatformCapabilities {
   }
 
   grant(capability: HandlerCapability, fn: ServiceFunction): void {
-    switch (capability) {
-      case "provision-destinations":
-        return this.grantProvisioning(fn.role);
-      case "archive-destinations":
-        return this.grantArchiving(fn.role);
-      case "manage-staff":
-        return this.grantStaffManagement(fn.role);
-      case "hash-api-keys":
-        // Nothing at run time: the value is in the function's configuration (see environment()).
-        return;
-      case "manage-devices":
-        return this.grantDeviceManagement(fn.role);
-      case "publish-mqtt":
-        return this.grantPublishing(fn.role);
-    }
+    const grants: Record<HandlerCapability, (role: Role) => void> = {
+      "provision-destinations": (role) => this.grantProvisioning(role),
+      "archive-destinations": (role) => this.grantArchiving(role),
+      "manage-staff": (role) => this.grantStaffManagement(role),
+      // Nothing at run time: the value is in the function's configuration (see environment()).
+      "hash-api-keys": () => {},
+      "manage-devices": (role) => this.grantDeviceManagement(role),
+      "publish-mqtt": (role) => this.grantPublishing(role),
+    };
+    grants[capability](fn.role);
   }
 
   private get arnScope(): IotArnScope {
@@ -124,7 +111,12 @@ export class PlatformCapabilities {
   }
 
   private arn(service: string, resource: string, resourceName: string): string {
-    return this.stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return this.stack.formatArn({
+      service,
+      resource,
+      resourceName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   private destinationStacksArn(): string {
@@ -193,7 +185,11 @@ export class PlatformCapabilities {
       "The export lists a destination's tables from its stack, named sdp-<stage>-destination-<slug>.",
     );
     const tables = destinationTemplate(manifests).tables.map((table) =>
-      this.arn("dynamodb", "table", ["sdp", stage, "*", table.service, table.purpose].filter(Boolean).join("-")),
+      this.arn(
+        "dynamodb",
+        "table",
+        ["sdp", stage, "*", table.service, table.purpose].filter(Boolean).join("-"),
+      ),
     );
     if (tables.length > 0) {
       grantWithWildcards(
@@ -202,10 +198,13 @@ export class PlatformCapabilities {
         "The export scans every tenant table of the leaving destination; the slug in their names is known only at run time.",
       );
     }
-    const bucket = this.archiveBucket();
+    this.archiveBucket();
+    // By name, not by the bucket's attribute: the grant is made in the function's nested stack, where a
+    // reference would become a parameter and no longer match its acknowledgement.
+    const objects = `arn:${Aws.PARTITION}:s3:::${Names.archiveBucket(stage)}/*`;
     grantWithWildcards(
       role,
-      { actions: ["s3:PutObject"], resources: [bucket.arnForObjects("*")] },
+      { actions: ["s3:PutObject"], resources: [objects] },
       "Archive keys name the destination and the time of the export; they are made at run time.",
     );
   }
@@ -326,6 +325,7 @@ export class PlatformCapabilities {
   private archiveBucket(): Bucket {
     if (!this.archive) {
       this.archive = new Bucket(this.stack, "ArchiveBucket", {
+        bucketName: Names.archiveBucket(this.props.stage),
         encryption: BucketEncryption.KMS_MANAGED,
         blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
         objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,

@@ -9,13 +9,14 @@ import {
   PLATFORM_SCOPE,
   platformResourceName,
   type QueueDeclaration,
-  STATE_CHANGING_METHODS,
   type ServiceManifest,
+  STATE_CHANGING_METHODS,
   type StreamConsumerDeclaration,
   type TableDeclaration,
   type TableReadDeclaration,
   tableName,
 } from "@sdp/contracts";
+import { Aws } from "aws-cdk-lib";
 
 /**
  * The manifests, read once into what the stacks need: which Lambda function serves which handler, who
@@ -129,7 +130,8 @@ export function functionSpecs(
         );
       }
       const streams = seen?.consumed ?? [];
-      const isNew = (c: ConsumedStream) => !streams.some((s) => s.service === c.service && s.purpose === c.purpose);
+      const isNew = (c: ConsumedStream) =>
+        !streams.some((s) => s.service === c.service && s.purpose === c.purpose);
       merged.set(key, {
         service,
         handler,
@@ -193,6 +195,8 @@ export const Names = {
   iotDevicePolicy: (stage: string) => `sdp-${stage}-devices`,
   destinationStackRole: (stage: string) => `sdp-${stage}-destination-stacks`,
   apiKeyPepperSecret: (stage: string) => `sdp-${stage}-api-key-pepper`,
+  /** Bucket names are global: the account and region make the stage's name unique. */
+  archiveBucket: (stage: string) => `sdp-${stage}-archives-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
 } as const;
 
 export const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;

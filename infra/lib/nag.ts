@@ -57,8 +57,19 @@ export function grantWithWildcards(
   grantee.grantPrincipal.addToPrincipalPolicy(statement);
   const stack = Stack.of(grantee);
   for (const resource of props.resources ?? []) {
-    const flat = flattenReference(stack.resolve(resource) as CfnValue);
-    if (flat.includes("*")) acknowledge(grantee, `IAM5[Resource::${flat}]`, reason);
+    const resolved = stack.resolve(resource) as CfnValue;
+    const flat = flattenReference(resolved);
+    if (!flat.includes("*")) continue;
+    // A reference to a resource may be rewritten by synthesis (into a nested stack's parameter), and the
+    // finding's id with it; only names and pseudo parameters keep the acknowledgement exact.
+    const references = JSON.stringify(resolved).match(/"(Ref|Fn::GetAtt)":\s*\[?"([^"]+)"/g) ?? [];
+    const resourceRef = references.find((ref) => !/"Ref":\s*"AWS::/.test(ref));
+    if (resourceRef !== undefined) {
+      throw new Error(
+        `a wildcard grant must build its ARN from names and pseudo parameters, not ${resourceRef}: ${flat}`,
+      );
+    }
+    acknowledge(grantee, `IAM5[Resource::${flat}]`, reason);
   }
   return statement;
 }

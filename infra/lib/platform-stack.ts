@@ -29,13 +29,14 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { DISABLE_ASSET_STAGING_CONTEXT } from "aws-cdk-lib/cx-api";
 import type { Construct } from "constructs";
 import { type DeclaredRoute, PlatformApi } from "./api";
+import { HandlerBundles } from "./bundles";
 import { PlatformCapabilities } from "./capabilities";
 import { type DestinationTemplateJson, synthesizeDestinationTemplate } from "./destination-template";
 import { streamMapping } from "./event-sources";
 import { StaffIdentity } from "./identity";
 import { type FunctionSpec, functionFor, functionSpecs, handlerKey, Names, validateManifests } from "./model";
 import { acknowledge, grantWithWildcards } from "./nag";
-import { ServiceFunction } from "./service-function";
+import { REPO_ROOT, ServiceFunction } from "./service-function";
 import {
   declaredTable,
   TABLE_DATA_ACTIONS,
@@ -114,13 +115,18 @@ export class PlatformStack extends Stack {
       destinationTemplate: this.destinationTemplate,
     });
     const common = this.commonEnvironment();
-    for (const spec of functionSpecs(manifests, stage).values()) {
+    const specs = [...functionSpecs(manifests, stage).values()];
+    const bundles = new HandlerBundles(REPO_ROOT, specs);
+    const authorizers = new Set(manifests.flatMap((m) => (m.authorizer ? [handlerKey(m.authorizer)] : [])));
+    for (const spec of specs) {
       const manifest = manifests.find((m) => m.service === spec.service);
       if (!manifest) throw new Error(`no manifest for ${spec.service}`);
+      // The authorizer stays with the API: API Gateway's permission to invoke it names the authorizer,
+      // which names the function — across a nested stack boundary that is a dependency cycle.
       const fn = new ServiceFunction(
-        this.serviceStack(spec.service),
+        authorizers.has(spec.key) ? this : this.serviceStack(spec.service),
         idOf("Fn", spec.service, spec.name.slice(`sdp-${stage}-${spec.service}-`.length)),
-        { spec, environment: { ...common, ...this.functionEnvironment(manifest, spec) } },
+        { spec, bundles, environment: { ...common, ...this.functionEnvironment(manifest, spec) } },
       );
       this.functions.set(spec.key, fn);
       this.grantServiceAccess(manifest, fn);
@@ -443,7 +449,8 @@ export class PlatformStack extends Stack {
   private grantTableRead(fn: ServiceFunction, read: TableReadDeclaration): void {
     const owner = this.manifests.find((m) => m.service === read.service);
     const declared = owner?.tables?.find((t) => t.purpose === read.tablePurpose && t.scope === read.scope);
-    if (!declared) throw new Error(`${fn.spec.service}: reads an undeclared table ${read.service}/${read.tablePurpose}`);
+    if (!declared)
+      throw new Error(`${fn.spec.service}: reads an undeclared table ${read.service}/${read.tablePurpose}`);
     const table =
       read.scope === "platform"
         ? this.tables.get(resourceKey(read.service, read.tablePurpose))?.tableArn

@@ -3,10 +3,10 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Annotations, Duration, Stack } from "aws-cdk-lib";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Code, Runtime } from "aws-cdk-lib/aws-lambda";
-import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import type { HandlerBundles } from "./bundles";
 import type { FunctionSpec } from "./model";
 
 /** The repository root: manifests name handler files relative to it, and it holds the lock file. */
@@ -18,21 +18,11 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)
  */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  minify: true,
-  sourceMap: false,
-  // The runtime ships SDK v3; bundling it would add megabytes to every cold start.
-  externalModules: ["@aws-sdk/*"],
-  mainFields: ["module", "main"],
-  // Some dependencies are CommonJS and call require(); ESM output has no require unless given one.
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  forceDockerBundling: false,
-};
-
 export interface ServiceFunctionProps {
   readonly spec: FunctionSpec;
   readonly environment: Readonly<Record<string, string>>;
+  /** Where the handler's bundle comes from when this stack is bundled. */
+  readonly bundles: HandlerBundles;
 }
 
 /**
@@ -41,7 +31,7 @@ export interface ServiceFunctionProps {
  */
 export class ServiceFunction extends Construct {
   readonly spec: FunctionSpec;
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
@@ -55,18 +45,14 @@ export class ServiceFunction extends Construct {
     const logGroup = new LogGroup(this, "Logs", { retention: RetentionDays.ONE_MONTH });
     logGroup.grantWrite(this.role);
 
-    const entry = join(REPO_ROOT, spec.file);
-    // NodejsFunction checks the entry file even when bundling is skipped (tests, `cdk ls`); handlers are
-    // written in parallel with the infrastructure, so a missing one gets placeholder code there. When
-    // this stack is bundled, NodejsFunction reports the missing file itself.
-    const placeholder = !existsSync(entry) && !Stack.of(this).bundlingRequired;
-    if (placeholder) {
-      Annotations.of(this).addWarningV2(
-        "sdp:handler-missing",
-        `${spec.file} does not exist yet; placeholder code`,
-      );
+    // Bundling is skipped when synthesis does not need the code (tests, `cdk ls`): the function gets
+    // placeholder code. Handlers are written in parallel with the infrastructure, so a missing file is
+    // a warning there; when this stack is bundled, esbuild reports it as an error.
+    const bundled = Stack.of(this).bundlingRequired;
+    if (!existsSync(join(REPO_ROOT, spec.file))) {
+      Annotations.of(this).addWarningV2("sdp:handler-missing", `${spec.file} does not exist yet`);
     }
-    this.function = new NodejsFunction(this, "Function", {
+    this.function = new LambdaFunction(this, "Function", {
       functionName: spec.name,
       description: spec.key,
       runtime: LAMBDA_RUNTIME,
@@ -76,15 +62,8 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup,
       environment: { ...props.environment },
-      ...(placeholder
-        ? { code: Code.fromInline("export {};"), handler: `index.${spec.export}` }
-        : {
-            entry,
-            handler: spec.export,
-            projectRoot: REPO_ROOT,
-            depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
-            bundling: BUNDLING,
-          }),
+      code: bundled ? Code.fromAsset(props.bundles.directoryFor(spec)) : Code.fromInline("export {};"),
+      handler: `index.${spec.export}`,
     });
   }
 }

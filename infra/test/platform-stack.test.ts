@@ -2,6 +2,8 @@ import {
   Env,
   GatewayResponses,
   gatewayProblem,
+  IdentityEnv,
+  IotEnv,
   PLATFORM_ADMIN_GROUP,
   platformStreamEnvName,
   platformTableEnvName,
@@ -10,14 +12,18 @@ import {
 } from "@sdp/contracts";
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { IOT_DATA_ENDPOINT_CONTEXT, IOT_DATA_ENDPOINT_PARAMETER } from "../lib/capabilities";
 import { functionSpecs } from "../lib/model";
 import {
+  actionsOf,
   catalogManifest,
+  environmentsOf,
   fakeManifests,
   ingestManifest,
   methodsByRoute,
   propertiesOf,
   type Synthesized,
+  statementsOf as statementsIn,
   synthesize,
 } from "./support/stacks";
 
@@ -174,27 +180,32 @@ describe("functions", () => {
       ]),
     );
     // Assess
+    // Functions in a service's nested stack see the platform's resources through `referenceto…` parameters.
+    const mentions = (value: unknown, pattern: RegExp) => expect(JSON.stringify(value)).toMatch(pattern);
     for (const env of variables.values()) {
       expect(env).toMatchObject({
         [Env.stage]: stage,
         [Env.destinationProvisioner]: "cloudformation",
-        [Env.tokenIssuer]: { "Fn::GetAtt": [expect.stringMatching(/^StaffPool/), "ProviderURL"] },
-        [Env.jwksUrl]: expect.anything(),
-        [Env.tokenAudience]: { Ref: expect.stringMatching(/^StaffPoolStaffClient/) },
         [Env.destinationTemplate]: { "Fn::Sub": expect.stringMatching(/^https:\/\/s3\..*\.json$/) },
-        [Env.destinationStackRoleArn]: {
-          "Fn::GetAtt": [expect.stringMatching(/^DestinationStackRole/), "Arn"],
-        },
       });
+      mentions(env[Env.tokenIssuer], /StaffPool\w*"?,?"?ProviderURL/);
+      mentions(env[Env.jwksUrl], /StaffPool.*ProviderURL.*jwks\.json/);
+      mentions(env[Env.tokenAudience], /StaffPoolStaffClient/);
+      mentions(env[Env.destinationStackRoleArn], /DestinationStackRole\w*"?,?"?Arn/);
+      mentions(env[Env.eventBus], /Bus/);
     }
     const catalogTable = platformTableEnvName("catalog", "index");
     expect(variables.get("sdp-test-catalog-listItems")?.[catalogTable]).toBe(
       "sdp-test-platform-catalog-index",
     );
-    expect(variables.get("sdp-test-gatekeeper-authorize")).not.toHaveProperty(catalogTable);
-    expect(variables.get("sdp-test-ingest-consumeObservations")?.[platformStreamEnvName("ingest", "observations")]).toBe(
-      "sdp-test-platform-ingest-observations",
+    expect(variables.get("sdp-test-ingest-consumeObservations")).not.toHaveProperty(catalogTable);
+    // The authorizer host declares that it reads catalog's index table.
+    expect(variables.get("sdp-test-gatekeeper-authorize")?.[catalogTable]).toBe(
+      "sdp-test-platform-catalog-index",
     );
+    expect(
+      variables.get("sdp-test-ingest-consumeObservations")?.[platformStreamEnvName("ingest", "observations")],
+    ).toBe("sdp-test-platform-ingest-observations");
   });
 });
 
@@ -290,13 +301,18 @@ describe("stream consumers", () => {
         consumer: ingestManifest.streamConsumers[0],
         fn: "FningestconsumeObservations",
       },
+      {
+        id: "Consumer-catalog-observed",
+        consumer: catalogManifest.streamConsumers[2],
+        fn: "FncatalogonObservation",
+      },
     ];
     // Act
     const found = declared.map(({ id }) =>
       [...mappings.entries()].find(([logicalId]) => logicalId.startsWith(id.replace(/-/g, ""))),
     );
     // Assess
-    expect(mappings.size).toBe(2);
+    expect(mappings.size).toBe(3);
     declared.forEach(({ consumer, fn }, index) => {
       const settings = withEventSourceDefaults(consumer);
       const mapping = found[index]?.[1];
@@ -308,17 +324,21 @@ describe("stream consumers", () => {
         MaximumRetryAttempts: settings.maximumRetryAttempts,
         MaximumRecordAgeInSeconds: settings.maximumRecordAgeSeconds,
         BisectBatchOnFunctionError: settings.bisectBatchOnFunctionError,
-        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ...(settings.reportBatchItemFailures ? { FunctionResponseTypes: ["ReportBatchItemFailures"] } : {}),
         DestinationConfig: {
-          OnFailure: { Destination: { "Fn::GetAtt": [expect.stringMatching(/^Queue/), "Arn"] } },
+          OnFailure: { Destination: { Ref: expect.stringMatching(/^referenceto\w*Queue\w*Arn$/) } },
         },
       });
     });
+    // Another service's stream, by its owner's name for it.
+    expect(found[2]?.[1]?.EventSourceArn).toEqual({
+      Ref: expect.stringMatching(/^referenceto\w*Streamingestobservations\w*Arn$/),
+    });
     expect(found[0]?.[1]?.EventSourceArn).toEqual({
-      "Fn::GetAtt": [expect.stringMatching(/^Tablecatalogindex/), "StreamArn"],
+      Ref: expect.stringMatching(/^referenceto\w*Tablecatalogindex\w*StreamArn$/),
     });
     expect(found[1]?.[1]?.EventSourceArn).toEqual({
-      "Fn::GetAtt": [expect.stringMatching(/^Streamingestobservations/), "Arn"],
+      Ref: expect.stringMatching(/^referenceto\w*Streamingestobservations\w*Arn$/),
     });
   });
 });
@@ -334,7 +354,7 @@ describe("events and schedules", () => {
     // Assess
     expect(rules).toHaveLength(2);
     platformTemplate.hasResourceProperties("AWS::Events::Rule", {
-      EventBusName: { Ref: Match.stringLikeRegexp("^Bus") },
+      EventBusName: { Ref: Match.stringLikeRegexp("^referenceto\\w*Bus") },
       EventPattern: { source: ["sdp.ingest"], "detail-type": ["DeviceSeen"] },
       Targets: [
         Match.objectLike({
@@ -399,17 +419,8 @@ describe("staff identity", () => {
 });
 
 describe("least privilege", () => {
-  const statementsOf = (synthesizedStack: Synthesized, functionName: string): unknown[] => {
-    const template = synthesizedStack.platformTemplate;
-    const fn = [...propertiesOf(template, "AWS::Lambda::Function").values()].find(
-      (f) => f.FunctionName === functionName,
-    );
-    const roleId = JSON.stringify(fn?.Role).match(/"(Fn[A-Za-z0-9]+Role[A-F0-9]{8})"/)?.[1];
-    const policies = [...propertiesOf(template, "AWS::IAM::Policy").values()].filter((p) =>
-      JSON.stringify(p.Roles).includes(`"${roleId}"`),
-    );
-    return policies.flatMap((p) => JSON.parse(JSON.stringify(p.PolicyDocument)).Statement as unknown[]);
-  };
+  const statementsOf = (synthesizedStack: Synthesized, functionName: string) =>
+    statementsIn(synthesizedStack.platformTemplate, functionName);
 
   it("lets a function reach its own service's tables by ARN and tenant tables by the service's name pattern", () => {
     // Prepare
@@ -483,5 +494,131 @@ describe("destination provisioning", () => {
     expect(policy).toContain(":thinggroup/sdp-test-*");
     expect(policy).toContain(":rule/sdp_test_*");
     expect(policy).toContain("iam:PassRole");
+  });
+});
+
+describe("access across services", () => {
+  it("lets a consumer of another service's stream read it, names it, and nothing else of that service's", () => {
+    // Prepare
+    const { platformTemplate } = synthesized;
+    const streamVariable = platformStreamEnvName("ingest", "observations");
+    // Act
+    const statements = statementsIn(platformTemplate, "sdp-test-catalog-onObservation");
+    const onStream = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes("Streamingestobservations"),
+    );
+    const environments = environmentsOf(platformTemplate);
+    // Assess
+    expect(environments.get("sdp-test-catalog-onObservation")?.[streamVariable]).toBe(
+      "sdp-test-platform-ingest-observations",
+    );
+    expect(environments.get("sdp-test-catalog-listItems")).not.toHaveProperty(streamVariable);
+    expect(onStream.flatMap(actionsOf)).toContain("kinesis:GetRecords");
+    expect(onStream.flatMap(actionsOf).filter((a) => /Put|Write/.test(a))).toEqual([]);
+    expect(JSON.stringify(statementsIn(platformTemplate, "sdp-test-catalog-listItems"))).not.toContain(
+      "ingest",
+    );
+  });
+
+  it("grants a declared read of another service's tables, and only the writes declared", () => {
+    // Prepare
+    const { platformTemplate } = synthesized;
+    // Act
+    const statements = statementsIn(platformTemplate, "sdp-test-gatekeeper-authorize");
+    const on = (fragment: string) =>
+      statements
+        .filter((s) => JSON.stringify(s.Resource).includes(fragment))
+        .flatMap(actionsOf)
+        .sort();
+    // Assess
+    const reads = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DescribeTable",
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+    ];
+    expect(on("Tablecatalogindex")).toEqual([...reads, "dynamodb:UpdateItem"].sort());
+    expect(on("/index/byOwner")).toEqual(reads);
+    expect(on(":table/sdp-test-*-catalog-history")).toEqual([...reads, "dynamodb:PutItem"].sort());
+    expect(JSON.stringify(statements)).not.toMatch(/DeleteItem|BatchWriteItem/);
+  });
+});
+
+describe("capabilities", () => {
+  it("creates the device IoT policy, and tells only the handlers that manage devices its name", () => {
+    // Prepare
+    const { parentTemplate, platformTemplate } = synthesized;
+    // Act
+    const policies = [...propertiesOf(parentTemplate, "AWS::IoT::Policy").values()];
+    const environments = environmentsOf(platformTemplate);
+    const managers = [...environments].filter(([, env]) => IotEnv.devicePolicy in env).map(([name]) => name);
+    // Assess
+    expect(policies.map((p) => p.PolicyName)).toEqual(["sdp-test-devices"]);
+    expect(managers).toEqual(["sdp-test-catalog-expire"]);
+    expect(environments.get("sdp-test-catalog-expire")).toMatchObject({
+      [IotEnv.identityProvider]: "iot",
+      [IotEnv.devicePolicy]: { Ref: expect.stringMatching(/^referenceto\w*IotDevicePolicy\w*Ref$/) },
+    });
+    expect(JSON.stringify(statementsIn(platformTemplate, "sdp-test-catalog-expire"))).toContain(
+      "iot:CreateKeysAndCertificate",
+    );
+  });
+
+  it("asks for the IoT data endpoint as a deployment parameter when sdp:iotDataEndpoint is not given", () => {
+    // Prepare
+    const { parentTemplate, platformTemplate } = synthesized;
+    // Act
+    const parameter = parentTemplate.findParameters(IOT_DATA_ENDPOINT_PARAMETER);
+    const env = environmentsOf(platformTemplate).get("sdp-test-ingest-consumeObservations");
+    // Assess
+    expect(parameter[IOT_DATA_ENDPOINT_PARAMETER]).not.toHaveProperty("Default");
+    expect(env?.[IotEnv.publisher]).toBe("iot-data");
+    expect(JSON.stringify(env?.[Env.endpointIotData])).toMatch(/"https:\/\/".*IotDataEndpoint/);
+  });
+
+  it.each([["abc123-ats.iot.eu-west-1.amazonaws.com"], ["https://abc123-ats.iot.eu-west-1.amazonaws.com/"]])(
+    "takes the IoT data endpoint from sdp:iotDataEndpoint (%s)",
+    (given) => {
+      // Prepare
+      const withEndpoint = synthesize(fakeManifests, {
+        stage,
+        context: { [IOT_DATA_ENDPOINT_CONTEXT]: given },
+      });
+      // Act
+      const env = environmentsOf(withEndpoint.platformTemplate).get("sdp-test-ingest-consumeObservations");
+      // Assess
+      expect(env?.[Env.endpointIotData]).toBe("https://abc123-ats.iot.eu-west-1.amazonaws.com");
+      expect(withEndpoint.parentTemplate.findParameters(IOT_DATA_ENDPOINT_PARAMETER)).toEqual({});
+    },
+  );
+
+  it("refuses an sdp:iotDataEndpoint that is not a host name", () => {
+    // Act
+    const build = () =>
+      synthesize(fakeManifests, { stage, context: { [IOT_DATA_ENDPOINT_CONTEXT]: "not a host" } });
+    // Assess
+    expect(build).toThrow(/sdp:iotDataEndpoint must be the host name/);
+  });
+
+  it("keeps the API key pepper in a retained, generated secret that only the declaring handler is given", () => {
+    // Prepare
+    const { parentTemplate, platformTemplate } = synthesized;
+    // Act
+    const holders = [...environmentsOf(platformTemplate)].filter(
+      ([, env]) => IdentityEnv.apiKeyPepper in env,
+    );
+    // Assess
+    expect(holders.map(([name]) => name)).toEqual(["sdp-test-gatekeeper-authorize"]);
+    expect(JSON.stringify(holders[0]?.[1][IdentityEnv.apiKeyPepper])).toContain("{{resolve:secretsmanager:");
+    parentTemplate.hasResource("AWS::SecretsManager::Secret", {
+      DeletionPolicy: "Retain",
+      Properties: {
+        Name: "sdp-test-api-key-pepper",
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+      },
+    });
+    parentTemplate.resourceCountIs("AWS::SecretsManager::RotationSchedule", 0);
   });
 });

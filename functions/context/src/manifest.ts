@@ -181,7 +181,7 @@ export const contextManifest = defineService({
       // subscription); only a failure to read subscriptions does: retried a few times, then queued.
       name: "notifySubscriptions",
       source: { kind: "dynamodb", tablePurpose: ENTITIES_TABLE, scope: "tenant" },
-      handler: handler("notifySubscriptions", 60, 512),
+      handler: { ...handler("notifySubscriptions", 60, 512), capabilities: ["publish-mqtt"] },
       batchSize: 100,
       // No batching window: a change is notified as soon as it is read; under load batches fill up anyway.
       maximumBatchingWindowSeconds: 0,
@@ -198,7 +198,7 @@ export const contextManifest = defineService({
       // Periodic subscriptions (timeInterval), at the schedule's resolution of one minute.
       name: "notifyPeriodicSubscriptions",
       rate: "rate(1 minute)",
-      handler: handler("notifyPeriodicSubscriptions", 60, 512),
+      handler: { ...handler("notifyPeriodicSubscriptions", 60, 512), capabilities: ["publish-mqtt"] },
     },
   ],
   routes: [

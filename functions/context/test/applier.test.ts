@@ -75,7 +75,7 @@ async function setup() {
   return { slug, sink, deps, read };
 }
 
-const valueOf = (attribute: unknown) =>
+const currentValue = (attribute: unknown) =>
   typeof attribute === "object" && attribute !== null && "value" in attribute ? attribute.value : undefined;
 
 describe("the ingest → context applier", () => {
@@ -95,7 +95,7 @@ describe("the ingest → context applier", () => {
       observedAt: "2026-01-01T00:00:00Z",
       unitCode: "C62",
     });
-    expect(valueOf(stored?.entity.attrs[NAME]?.[0])).toBe("Plaza Mayor");
+    expect(currentValue(stored?.entity.attrs[NAME]?.[0])).toBe("Plaza Mayor");
     expect(stored?.revision.receipts).toHaveLength(1);
   });
 
@@ -119,7 +119,7 @@ describe("the ingest → context applier", () => {
     const after = await read(id);
     // Assess
     expect(outcome).toMatchObject({ failed: [], outcomes: { duplicate: 2 } });
-    expect(valueOf(after.stored?.entity.attrs[NAME]?.[0])).toBe("Renamed");
+    expect(currentValue(after.stored?.entity.attrs[NAME]?.[0])).toBe("Renamed");
     expect(after.stored?.entity.attrs[PEOPLE]).toEqual(before.stored?.entity.attrs[PEOPLE]);
     expect(after.history).toEqual(before.history);
   });
@@ -137,11 +137,11 @@ describe("the ingest → context applier", () => {
     // Assess
     expect(outcome).toMatchObject({ failed: [], outcomes: { created: 1, unchanged: 1 } });
     expect(again).toMatchObject({ failed: [], outcomes: { unchanged: 1 } });
-    expect(valueOf(stored?.entity.attrs[PEOPLE]?.[0])).toBe(30);
-    expect(valueOf(stored?.entity.attrs[NAME]?.[0])).toBe("Current name");
+    expect(currentValue(stored?.entity.attrs[PEOPLE]?.[0])).toBe(30);
+    expect(currentValue(stored?.entity.attrs[NAME]?.[0])).toBe("Current name");
     // The newer value reaches history through the entities stream (not running here); the older directly, once.
     expect(
-      history.map((i) => [i.time, i.content.kind === "value" ? valueOf(i.content.attribute) : null]),
+      history.map((i) => [i.time, i.content.kind === "value" ? currentValue(i.content.attribute) : null]),
     ).toEqual([["2026-01-01T00:05:00.000Z", 20]]);
   });
 
@@ -215,6 +215,6 @@ describe("the ingest → context applier", () => {
     const { stored } = await read(id);
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(valueOf(stored?.entity.attrs[PEOPLE]?.[0])).toBe(3);
+    expect(currentValue(stored?.entity.attrs[PEOPLE]?.[0])).toBe(3);
   });
 });

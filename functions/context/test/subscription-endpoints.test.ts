@@ -72,11 +72,21 @@ describe("notification endpoint URIs", () => {
 
   it("reads host, port and topic of an MQTT endpoint", () => {
     // Act
-    const result = parseEndpointUri("mqtt://127.0.0.1:18830/notifications/villamar/beaches", TENANT, "private-allowed");
+    const result = parseEndpointUri(
+      "mqtt://127.0.0.1:18830/notifications/villamar/beaches",
+      TENANT,
+      "private-allowed",
+    );
     // Assess
     expect(result).toEqual({
       ok: true,
-      target: { kind: "mqtt", secure: false, host: "127.0.0.1", port: 18830, topic: "notifications/villamar/beaches" },
+      target: {
+        kind: "mqtt",
+        secure: false,
+        host: "127.0.0.1",
+        port: 18830,
+        topic: "notifications/villamar/beaches",
+      },
     });
   });
 });
@@ -114,7 +124,13 @@ describe("address classes", () => {
 
 describe("receiverInfo and notifierInfo", () => {
   const http: EndpointTarget = { kind: "http", url: new URL("https://receiver.example.org/") };
-  const mqtt: EndpointTarget = { kind: "mqtt", secure: false, host: "b", port: 1883, topic: "notifications/villamar" };
+  const mqtt: EndpointTarget = {
+    kind: "mqtt",
+    secure: false,
+    host: "b",
+    port: 1883,
+    topic: "notifications/villamar",
+  };
 
   it("takes receiverInfo as headers, refusing those the broker sets and header injection", () => {
     // Act
@@ -139,8 +155,24 @@ describe("receiverInfo and notifierInfo", () => {
 
   it("reads MQTT-QoS and MQTT-Version for MQTT endpoints only", () => {
     // Act
-    const ok = checkEndpointInfo(mqtt, [], [{ key: "MQTT-QoS", value: "1" }, { key: "MQTT-Version", value: "mqtt3.1.1" }], "e");
-    const bad = checkEndpointInfo(mqtt, [], [{ key: "MQTT-QoS", value: "2" }, { key: "MQTT-Version", value: "mqtt5.0" }], "e");
+    const ok = checkEndpointInfo(
+      mqtt,
+      [],
+      [
+        { key: "MQTT-QoS", value: "1" },
+        { key: "MQTT-Version", value: "mqtt3.1.1" },
+      ],
+      "e",
+    );
+    const bad = checkEndpointInfo(
+      mqtt,
+      [],
+      [
+        { key: "MQTT-QoS", value: "2" },
+        { key: "MQTT-Version", value: "mqtt5.0" },
+      ],
+      "e",
+    );
     const onHttp = checkEndpointInfo(http, [], [{ key: "MQTT-QoS", value: "1" }], "e");
     // Assess
     expect(ok).toEqual({ problems: [], mqtt: { qos: 1 } });

@@ -33,7 +33,11 @@ const property = (value: number | string, modifiedAt = NOW): Attribute => ({
   modifiedAt,
 });
 
-function beach(attrs: Record<string, Attribute[]>, id = `urn:ngsi-ld:Beach:${uid()}`, types = [`${VOCAB}Beach`]): Entity {
+function beach(
+  attrs: Record<string, Attribute[]>,
+  id = `urn:ngsi-ld:Beach:${uid()}`,
+  types = [`${VOCAB}Beach`],
+): Entity {
   return { id, types, createdAt: NOW, modifiedAt: NOW, attrs };
 }
 
@@ -147,7 +151,10 @@ describe("notification triggers", () => {
     // Prepare
     const s = subscription({ entities: [{ type: "Beach" }], watchedAttributes: ["temperature"] });
     // Act
-    const temperature = triggerFires(s, updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] }));
+    const temperature = triggerFires(
+      s,
+      updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] }),
+    );
     const name = triggerFires(s, updated(before, { ...before.attrs, [T("name")]: [property("Sur", LATER)] }));
     // Assess
     expect([temperature, name]).toEqual([true, false]);
@@ -157,7 +164,10 @@ describe("notification triggers", () => {
 describe("selecting entities", () => {
   it("matches type, id and idPattern selectors", () => {
     // Prepare
-    const byPattern = compile(subscription({ entities: [{ type: "Beach", idPattern: "^urn:ngsi-ld:Beach:n" }] }), ctx);
+    const byPattern = compile(
+      subscription({ entities: [{ type: "Beach", idPattern: "^urn:ngsi-ld:Beach:n" }] }),
+      ctx,
+    );
     const byId = compile(subscription({ entities: [{ type: "Beach", id: "urn:ngsi-ld:Beach:x" }] }), ctx);
     const byType = compile(subscription({ entities: [{ type: "Museum" }] }), ctx);
     // Act
@@ -189,7 +199,11 @@ describe("selecting entities", () => {
       ctx,
     );
     const at = (lon: number, lat: number) =>
-      beach({ [`https://uri.etsi.org/ngsi-ld/location`]: [{ type: "GeoProperty", value: { type: "Point", coordinates: [lon, lat] } }] });
+      beach({
+        "https://uri.etsi.org/ngsi-ld/location": [
+          { type: "GeoProperty", value: { type: "Point", coordinates: [lon, lat] } },
+        ],
+      });
     // Act
     const near = selects(s, at(-0.3266, 39.4688));
     const far = selects(s, at(-3.7038, 40.4168));
@@ -246,11 +260,20 @@ describe("activity, expiry and throttling", () => {
 });
 
 describe("subscription payloads", () => {
-  const write = () => ({ ctx, contextRef: undefined, tenant: "villamar", network: "private-allowed" as const, now: NOW });
+  const write = () => ({
+    ctx,
+    contextRef: undefined,
+    tenant: "villamar",
+    network: "private-allowed" as const,
+    now: NOW,
+  });
 
   it.each([
     [{ notification: { endpoint: { uri: "http://127.0.0.1/" } } }, /needs entities or watchedAttributes/],
-    [{ entities: [{ type: "Beach" }], watchedAttributes: ["a"], timeInterval: 5 }, /cannot have watchedAttributes/],
+    [
+      { entities: [{ type: "Beach" }], watchedAttributes: ["a"], timeInterval: 5 },
+      /cannot have watchedAttributes/,
+    ],
     [{ entities: [{ type: "Beach" }], throttling: 5, timeInterval: 5 }, /cannot have throttling/],
     [{ entities: [{ type: "Beach" }], expiresAt: "2020-01-01T00:00:00Z" }, /must be in the future/],
     [{ entities: [{ type: "Beach" }], q: "temperature>" }, /body.q/],
@@ -259,7 +282,10 @@ describe("subscription payloads", () => {
     [{ entities: [{ type: "Beach" }], notificationTrigger: ["entityExploded"] }, /body.notificationTrigger/],
     [{ entities: [{ type: "Beach" }], unknownMember: 1 }, /unknownMember/],
     [{ id: "not a uri", entities: [{ type: "Beach" }] }, /body.id: must be a URI/],
-    [{ entities: [{ type: "Beach" }], notification: { endpoint: { uri: "http://169.254.169.254/" } } }, /metadata/],
+    [
+      { entities: [{ type: "Beach" }], notification: { endpoint: { uri: "http://169.254.169.254/" } } },
+      /metadata/,
+    ],
   ])("refuses %j with BadRequestData naming the problem", (body, problem) => {
     // Act
     const attempt = () =>
@@ -280,7 +306,11 @@ describe("subscription payloads", () => {
 
   it("patches members, removes them with null and keeps the id", () => {
     // Prepare
-    const s = subscription({ entities: [{ type: "Beach" }], q: "temperature>25", description: "warm beaches" });
+    const s = subscription({
+      entities: [{ type: "Beach" }],
+      q: "temperature>25",
+      description: "warm beaches",
+    });
     // Act
     const next = patchSubscription(
       s,
@@ -291,6 +321,8 @@ describe("subscription payloads", () => {
     expect(next).toMatchObject({ id: s.id, description: "all beaches", isActive: false, modifiedAt: LATER });
     expect(next.q).toBeUndefined();
     expect(next.notification).toMatchObject({ format: "keyValues", endpoint: s.notification.endpoint });
-    expect(() => patchSubscription(s, { id: "urn:ngsi-ld:Subscription:other" }, write())).toThrow(/cannot change/);
+    expect(() => patchSubscription(s, { id: "urn:ngsi-ld:Subscription:other" }, write())).toThrow(
+      /cannot change/,
+    );
   });
 });

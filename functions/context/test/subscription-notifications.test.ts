@@ -13,13 +13,18 @@ import { describeChange, type EntityChange } from "../src/subscriptions/matching
 import type { Subscription } from "../src/subscriptions/model";
 import { buildNotification, chunkData, notificationEntry } from "../src/subscriptions/notification";
 import { parseSubscription } from "../src/subscriptions/parse";
-import { DEFAULT_DELIVERY, DeliveryRefusedError, type HttpSender, type MqttPublisher } from "../src/subscriptions/ports";
+import {
+  DEFAULT_DELIVERY,
+  DeliveryRefusedError,
+  type HttpSender,
+  type MqttPublisher,
+} from "../src/subscriptions/ports";
 
 const VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/";
 const T = (name: string) => `${VOCAB}${name}`;
 const NOW = "2025-06-01T10:00:00.000Z";
 const LATER = "2025-06-01T10:00:05.000Z";
-const SDM_CONTEXT = "https://smartdatamodels.org/context.jsonld";
+const SDM_CONTEXT = "https://smart-data-models.github.io/dataModel.PointOfInterest/context.jsonld";
 const uid = () => crypto.randomUUID();
 let core: ActiveContext;
 
@@ -34,7 +39,9 @@ function subscription(body: Record<string, unknown>, contextRef?: unknown): Subs
     uid,
   );
 }
-const endpoint = (extra: Record<string, unknown> = {}) => ({ endpoint: { uri: "http://127.0.0.1:4100/n", ...extra } });
+const endpoint = (extra: Record<string, unknown> = {}) => ({
+  endpoint: { uri: "http://127.0.0.1:4100/n", ...extra },
+});
 
 const property = (value: number | string, modifiedAt = NOW): Attribute => ({
   type: "Property",
@@ -50,7 +57,9 @@ const before: Entity = {
   attrs: {
     [T("temperature")]: [{ ...property(20), unitCode: "CEL" }],
     [T("name")]: [property("Norte")],
-    [T("flag")]: [{ type: "Relationship", object: "urn:ngsi-ld:Flag:green", createdAt: NOW, modifiedAt: NOW }],
+    [T("flag")]: [
+      { type: "Relationship", object: "urn:ngsi-ld:Flag:green", createdAt: NOW, modifiedAt: NOW },
+    ],
   },
 };
 function update(): EntityChange {
@@ -103,7 +112,9 @@ describe("notification data", () => {
 
   it("renders keyValues and concise, and only the attributes asked for", () => {
     // Prepare
-    const keyValues = subscription({ notification: { ...endpoint(), format: "keyValues", attributes: ["temperature"] } });
+    const keyValues = subscription({
+      notification: { ...endpoint(), format: "keyValues", attributes: ["temperature"] },
+    });
     const concise = subscription({ notification: { ...endpoint(), format: "concise", showChanges: true } });
     // Act
     const kv = notificationEntry(keyValues, core, update());
@@ -121,7 +132,10 @@ describe("notification data", () => {
 
   it("shows a deleted entity with deletedAt and every attribute as the NGSI-LD Null", () => {
     // Prepare
-    const s = subscription({ notificationTrigger: ["entityDeleted"], notification: { ...endpoint(), attributes: ["name"] } });
+    const s = subscription({
+      notificationTrigger: ["entityDeleted"],
+      notification: { ...endpoint(), attributes: ["name"] },
+    });
     const change = describeChange(before, undefined, LATER);
     if (!change) throw new Error("no change");
     // Act
@@ -138,7 +152,10 @@ describe("notification data", () => {
   it("builds the Notification and splits large data", () => {
     // Prepare
     const s = subscription({ notification: endpoint() });
-    const big = Array.from({ length: 5 }, (_, i) => ({ id: `urn:ngsi-ld:Beach:${i}`, text: "x".repeat(400) }));
+    const big = Array.from({ length: 5 }, (_, i) => ({
+      id: `urn:ngsi-ld:Beach:${i}`,
+      text: "x".repeat(400),
+    }));
     // Act
     const notification = buildNotification(s, [{ id: "urn:ngsi-ld:Beach:1" }], NOW, "01J");
     const chunks = chunkData(big, 1_000);
@@ -185,11 +202,15 @@ describe("preparing a delivery", () => {
 
   it("puts the @context in the body for application/ld+json", () => {
     // Prepare
-    const s = subscription({ notification: endpoint({ accept: "application/ld+json", timeout: 750 }) }, [SDM_CONTEXT]);
+    const s = subscription({ notification: endpoint({ accept: "application/ld+json", timeout: 750 }) }, [
+      SDM_CONTEXT,
+    ]);
     // Act
     const prepared = prepare(s, notification(s), "villamar", "private-allowed", 5_000);
     // Assess
-    expect(prepared.kind === "http" && JSON.parse(prepared.request.body)).toMatchObject({ "@context": [SDM_CONTEXT] });
+    expect(prepared.kind === "http" && JSON.parse(prepared.request.body)).toMatchObject({
+      "@context": [SDM_CONTEXT],
+    });
     expect(prepared.timeoutMs).toBe(750);
     expect(prepared.kind === "http" && prepared.request.headers.link).toBeUndefined();
   });
@@ -210,7 +231,12 @@ describe("preparing a delivery", () => {
     // Assess
     expect(prepared.kind).toBe("mqtt");
     if (prepared.kind !== "mqtt") return;
-    expect(prepared.message).toMatchObject({ host: "127.0.0.1", port: 1883, topic: "notifications/villamar/beaches", qos: 1 });
+    expect(prepared.message).toMatchObject({
+      host: "127.0.0.1",
+      port: 1883,
+      topic: "notifications/villamar/beaches",
+      qos: 1,
+    });
     expect(JSON.parse(prepared.message.payload)).toEqual({
       metadata: {
         "X-Source": "sdp",
@@ -326,11 +352,19 @@ describe("the HTTP sender", () => {
     // Prepare
     const sender = buildHttpSender("private-allowed");
     // Act
-    const ok = await sender.post({ url: `${base}/ok`, headers: { "content-type": "application/json", "x-k": "v" }, body: "{}", timeoutMs: 2_000 });
+    const ok = await sender.post({
+      url: `${base}/ok`,
+      headers: { "content-type": "application/json", "x-k": "v" },
+      body: "{}",
+      timeoutMs: 2_000,
+    });
     const fail = await sender.post({ url: `${base}/fail`, headers: {}, body: "{}", timeoutMs: 2_000 });
     // Assess
     expect([ok.status, fail.status]).toEqual([204, 500]);
-    expect(received[0]).toMatchObject({ body: "{}", headers: { "content-type": "application/json", "x-k": "v" } });
+    expect(received[0]).toMatchObject({
+      body: "{}",
+      headers: { "content-type": "application/json", "x-k": "v" },
+    });
   });
 
   it("times out a receiver that does not answer", async () => {
@@ -361,7 +395,12 @@ describe("the HTTP sender", () => {
     const rebound = await sender
       .post({ url: `http://rebound.test:${port}/ok`, headers: {}, body: "{}", timeoutMs: 1_000 })
       .catch((error: unknown) => error);
-    const fine = await sender.post({ url: `http://receiver.test:${port}/ok`, headers: {}, body: "{}", timeoutMs: 1_000 });
+    const fine = await sender.post({
+      url: `http://receiver.test:${port}/ok`,
+      headers: {},
+      body: "{}",
+      timeoutMs: 1_000,
+    });
     // Assess
     expect(rebound).toBeInstanceOf(DeliveryRefusedError);
     expect(fine.status).toBe(204);
@@ -396,7 +435,11 @@ describe("the MQTT publishers", () => {
 
   it("reaches no broker but the platform's", async () => {
     // Prepare
-    const publisher = buildBrokerPublisher(() => ({ url: "mqtt://127.0.0.1:1883", username: "u", password: "p" }));
+    const publisher = buildBrokerPublisher(() => ({
+      url: "mqtt://127.0.0.1:1883",
+      username: "u",
+      password: "p",
+    }));
     // Act
     const attempt = publisher.publish({
       secure: false,

@@ -19,7 +19,9 @@ const NOW = "2025-06-01T10:00:00.000Z";
 const client = createDocumentClient();
 let ctx: ActiveContext;
 
-const subscriptionsSpec = destinationTemplate([contextManifest]).tables.find((t) => t.purpose === SUBSCRIPTIONS_TABLE);
+const subscriptionsSpec = destinationTemplate([contextManifest]).tables.find(
+  (t) => t.purpose === SUBSCRIPTIONS_TABLE,
+);
 const timersSpec = platformTables([contextManifest]).find((t) => t.purpose === SUBSCRIPTION_TIMERS_TABLE);
 
 /** A destination's subscriptions table, created from the manifest's declaration as the provisioner does. */
@@ -30,7 +32,10 @@ async function freshStore() {
   return buildDynamoDbSubscriptionStore(client, table);
 }
 
-function subscription(body: Record<string, unknown>, id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`): Subscription {
+function subscription(
+  body: Record<string, unknown>,
+  id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`,
+): Subscription {
   return parseSubscription(
     { id, type: "Subscription", notification: { endpoint: { uri: "http://127.0.0.1:4100/n" } }, ...body },
     { ctx, contextRef: undefined, tenant: "villamar", network: "private-allowed", now: NOW },
@@ -78,13 +83,17 @@ describe("the DynamoDB subscription store", () => {
     const s = subscription({ entities: [{ type: "Beach" }] });
     await store.create(s);
     await store.record(s.id, { at: NOW, ok: true });
-    const next = patchSubscription(s, { entities: [{ type: "Museum" }] }, {
-      ctx,
-      contextRef: undefined,
-      tenant: "villamar",
-      network: "private-allowed",
-      now: "2025-06-01T11:00:00.000Z",
-    });
+    const next = patchSubscription(
+      s,
+      { entities: [{ type: "Museum" }] },
+      {
+        ctx,
+        contextRef: undefined,
+        tenant: "villamar",
+        network: "private-allowed",
+        now: "2025-06-01T11:00:00.000Z",
+      },
+    );
     // Act
     await store.update(next, 1);
     const stale = store.update(next, 1);
@@ -103,7 +112,8 @@ describe("the DynamoDB subscription store", () => {
     // Prepare
     const store = await freshStore();
     const ids = ["a", "b", "c", "d", "e"].map((x) => `urn:ngsi-ld:Subscription:${x}`);
-    for (const id of [...ids].reverse()) await store.create(subscription({ entities: [{ type: "Beach" }] }, id));
+    for (const id of [...ids].reverse())
+      await store.create(subscription({ entities: [{ type: "Beach" }] }, id));
     // Act
     const first = await store.list({ limit: 2, offset: 0, count: true });
     const last = await store.list({ limit: 2, offset: 4, count: false });
@@ -151,9 +161,7 @@ describe("the DynamoDB subscription store", () => {
     const s = subscription({ entities: [{ type: "Beach" }] });
     await store.create(s);
     // Act
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.record(s.id, { at: NOW, ok: i % 2 === 0 })),
-    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.record(s.id, { at: NOW, ok: i % 2 === 0 })));
     await store.record("urn:ngsi-ld:Subscription:gone", { at: NOW, ok: false });
     // Assess
     expect((await store.get(s.id))?.status).toMatchObject({ timesSent: 10, timesFailed: 5 });
@@ -162,7 +170,10 @@ describe("the DynamoDB subscription store", () => {
 
   it("names a missing table as a destination without context data", async () => {
     // Prepare
-    const store = buildDynamoDbSubscriptionStore(client, tableName(TEST_STAGE, uniqueSlug(), CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE));
+    const store = buildDynamoDbSubscriptionStore(
+      client,
+      tableName(TEST_STAGE, uniqueSlug(), CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE),
+    );
     // Act
     const attempt = store.get("urn:ngsi-ld:Subscription:x");
     // Assess

@@ -30,17 +30,27 @@ import type {
 import { call, freshTenant, staff, TEST_STAGE, testDeps } from "./support";
 
 const VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/";
-const SDM = "https://smartdatamodels.org/context.jsonld";
+const SDM = "https://smart-data-models.github.io/dataModel.PointOfInterest/context.jsonld";
 const client = createDocumentClient();
 const contexts = contextCache(bundledContextLoader);
-const subscriptionsSpec = destinationTemplate([contextManifest]).tables.find((t) => t.purpose === SUBSCRIPTIONS_TABLE);
+const subscriptionsSpec = destinationTemplate([contextManifest]).tables.find(
+  (t) => t.purpose === SUBSCRIPTIONS_TABLE,
+);
 const timersSpec = platformTables([contextManifest]).find((t) => t.purpose === SUBSCRIPTION_TIMERS_TABLE);
 const timersTable = `sdp-${TEST_STAGE}-t${crypto.randomUUID().slice(0, 8)}-timers`;
 const timers = buildDynamoDbTimerStore(client, timersTable);
 const subscriptionsOf = () =>
-  buildDynamoDbSubscriptionStore(client, tableName(TEST_STAGE, Scope.tenant(), CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE));
+  buildDynamoDbSubscriptionStore(
+    client,
+    tableName(TEST_STAGE, Scope.tenant(), CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE),
+  );
 
-const api: SubscriptionDeps = { subscriptions: subscriptionsOf, timers, contexts, network: "private-allowed" };
+const api: SubscriptionDeps = {
+  subscriptions: subscriptionsOf,
+  timers,
+  contexts,
+  network: "private-allowed",
+};
 const handlers = {
   create: createSubscription(api),
   query: querySubscriptions(api),
@@ -53,7 +63,11 @@ const handlers = {
 async function destination(): Promise<string> {
   if (!subscriptionsSpec) throw new Error("no subscriptions table declared");
   const { slug } = await freshTenant();
-  await ensureTable(createDynamoDbClient(), tableName(TEST_STAGE, slug, CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE), subscriptionsSpec);
+  await ensureTable(
+    createDynamoDbClient(),
+    tableName(TEST_STAGE, slug, CONTEXT_SERVICE, SUBSCRIPTIONS_TABLE),
+    subscriptionsSpec,
+  );
   return slug;
 }
 
@@ -68,7 +82,8 @@ const subscriptionBody = (extra: Record<string, unknown> = {}) => ({
   notification: { endpoint: { uri: "http://127.0.0.1:4100/notify" } },
   ...extra,
 });
-const linkTo = (url: string) => `<${url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
+const linkTo = (url: string) =>
+  `<${url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 const path = (id: string) => `/ngsi-ld/v1/subscriptions/${encodeURIComponent(id)}`;
 
 describe("the subscription API", () => {
@@ -76,7 +91,12 @@ describe("the subscription API", () => {
     // Prepare
     const tenant = await destination();
     const id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`;
-    const body = subscriptionBody({ id, watchedAttributes: ["temperature"], q: "temperature>25", throttling: 5 });
+    const body = subscriptionBody({
+      id,
+      watchedAttributes: ["temperature"],
+      q: "temperature>25",
+      throttling: 5,
+    });
     // Act
     const created = await call(handlers.create, { method: "POST", body, principal: staff(tenant) });
     const again = await call(handlers.create, { method: "POST", body, principal: staff(tenant) });
@@ -119,14 +139,21 @@ describe("the subscription API", () => {
       method: "POST",
       headers: { "content-type": "application/ld+json" },
       body: subscriptionBody({
-        "@context": { ex: "https://villamar.example/terms/", Beach: "ex:Beach", temperature: "ex:temperature" },
+        "@context": {
+          ex: "https://villamar.example/terms/",
+          Beach: "ex:Beach",
+          temperature: "ex:temperature",
+        },
         watchedAttributes: ["temperature"],
       }),
       principal: staff(tenant),
     });
-    const id = decodeURIComponent(String(created.headers.location).split("/").pop());
+    const id = decodeURIComponent(String(created.headers.location).split("/").pop() ?? "");
     // Act
-    const plain = await call(handlers.retrieve, { pathParameters: { subscriptionId: id }, principal: staff(tenant) });
+    const plain = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
     const ld = await call(handlers.retrieve, {
       pathParameters: { subscriptionId: id },
       headers: { accept: "application/ld+json", link: linkTo(SDM) },
@@ -158,11 +185,16 @@ describe("the subscription API", () => {
       query: { limit: "2", count: "true" },
       principal: staff(tenant),
     });
-    const second = await call(handlers.query, { query: { limit: "2", offset: "2" }, principal: staff(tenant) });
+    const second = await call(handlers.query, {
+      query: { limit: "2", offset: "2" },
+      principal: staff(tenant),
+    });
     // Assess
     expect(first.status).toBe(200);
     expect(first.headers["NGSILD-Results-Count"]).toBe("3");
-    expect(first.headers.link).toContain('</ngsi-ld/v1/subscriptions?limit=2&count=true&offset=2>; rel="next"');
+    expect(first.headers.link).toContain(
+      '</ngsi-ld/v1/subscriptions?limit=2&count=true&offset=2>; rel="next"',
+    );
     expect(Array.isArray(first.body) && first.body.map((s: { id: string }) => s.id)).toEqual([
       "urn:ngsi-ld:Subscription:0",
       "urn:ngsi-ld:Subscription:1",
@@ -175,7 +207,11 @@ describe("the subscription API", () => {
     // Prepare
     const tenant = await destination();
     const id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`;
-    await call(handlers.create, { method: "POST", body: subscriptionBody({ id, q: "temperature>25" }), principal: staff(tenant) });
+    await call(handlers.create, {
+      method: "POST",
+      body: subscriptionBody({ id, q: "temperature>25" }),
+      principal: staff(tenant),
+    });
     // Act
     const patched = await call(handlers.update, {
       method: "PATCH",
@@ -188,8 +224,15 @@ describe("the subscription API", () => {
       query: { options: "sysAttrs" },
       principal: staff(tenant),
     });
-    const deleted = await call(handlers.remove, { method: "DELETE", pathParameters: { subscriptionId: id }, principal: staff(tenant) });
-    const gone = await call(handlers.retrieve, { pathParameters: { subscriptionId: id }, principal: staff(tenant) });
+    const deleted = await call(handlers.remove, {
+      method: "DELETE",
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
+    const gone = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
     const patchGone = await call(handlers.update, {
       method: "PATCH",
       pathParameters: { subscriptionId: id },
@@ -198,7 +241,11 @@ describe("the subscription API", () => {
     });
     // Assess
     expect(patched.status).toBe(204);
-    expect(read.body).toMatchObject({ isActive: false, status: "paused", notification: { format: "keyValues" } });
+    expect(read.body).toMatchObject({
+      isActive: false,
+      status: "paused",
+      notification: { format: "keyValues" },
+    });
     expect(read.body).toHaveProperty("createdAt");
     expect(read.body).not.toHaveProperty("q");
     expect(deleted.status).toBe(204);
@@ -208,11 +255,28 @@ describe("the subscription API", () => {
   it.each([
     ["not JSON", "{", 400, "InvalidRequest"],
     ["an unknown member", subscriptionBody({ colour: "blue" }), 400, "BadRequestData"],
-    ["a metadata endpoint", subscriptionBody({ notification: { endpoint: { uri: "http://169.254.169.254/" } } }), 400, "BadRequestData"],
+    [
+      "a metadata endpoint",
+      subscriptionBody({ notification: { endpoint: { uri: "http://169.254.169.254/" } } }),
+      400,
+      "BadRequestData",
+    ],
     ["a wrong type", { ...subscriptionBody(), type: "Entity" }, 400, "BadRequestData"],
-    ["an MQTT topic of another destination", subscriptionBody({ notification: { endpoint: { uri: "mqtt://127.0.0.1:1883/notifications/other/x" } } }), 400, "BadRequestData"],
-    ["an unbundled jsonldContext", subscriptionBody({ jsonldContext: "https://unknown.example.org/context.jsonld" }), 503, "LdContextNotAvailable"],
-  ])("answers %s with %i, never a 500", async (_what, body, status, type) => {
+    [
+      "an MQTT topic of another destination",
+      subscriptionBody({
+        notification: { endpoint: { uri: "mqtt://127.0.0.1:1883/notifications/other/x" } },
+      }),
+      400,
+      "BadRequestData",
+    ],
+    [
+      "an unbundled jsonldContext",
+      subscriptionBody({ jsonldContext: "https://unknown.example.org/context.jsonld" }),
+      503,
+      "LdContextNotAvailable",
+    ],
+  ])("answers %s with the right 4xx/503, never a 500", async (_what, body, status, type) => {
     // Prepare
     const tenant = await destination();
     // Act
@@ -228,8 +292,15 @@ describe("the subscription API", () => {
     const id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`;
     await call(handlers.create, { method: "POST", body: subscriptionBody({ id }), principal: staff(a) });
     // Act
-    const fromB = await call(handlers.retrieve, { pathParameters: { subscriptionId: id }, principal: staff(b) });
-    const viewer = await call(handlers.create, { method: "POST", body: subscriptionBody(), principal: staff(a, ["viewer"]) });
+    const fromB = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      principal: staff(b),
+    });
+    const viewer = await call(handlers.create, {
+      method: "POST",
+      body: subscriptionBody(),
+      principal: staff(a, ["viewer"]),
+    });
     // Assess
     expect(fromB.status).toBe(404);
     expect(viewer.status).toBe(403);
@@ -281,9 +352,10 @@ let sequence = 1000;
 
 /** A stream record of the entity item, as DynamoDB Streams sends it (NEW_AND_OLD_IMAGES). */
 function record(tenant: string, before: Entity | undefined, after: Entity | undefined): DynamoDBRecord {
-  const image = (e: Entity) => marshall({ pk: e.id, sk: "@", v: 1, doc: JSON.stringify(e) }) as NonNullable<
-    NonNullable<DynamoDBRecord["dynamodb"]>["NewImage"]
-  >;
+  const image = (e: Entity) =>
+    marshall({ pk: e.id, sk: "@", v: 1, doc: JSON.stringify(e) }) as NonNullable<
+      NonNullable<DynamoDBRecord["dynamodb"]>["NewImage"]
+    >;
   const id = (after ?? before)?.id ?? "";
   sequence += 1;
   return {
@@ -300,7 +372,11 @@ function record(tenant: string, before: Entity | undefined, after: Entity | unde
 }
 
 const at = "2025-06-01T10:00:00.000Z";
-function beach(temperature: number, id = `urn:ngsi-ld:Beach:${crypto.randomUUID()}`, modifiedAt = at): Entity {
+function beach(
+  temperature: number,
+  id = `urn:ngsi-ld:Beach:${crypto.randomUUID()}`,
+  modifiedAt = at,
+): Entity {
   return {
     id,
     types: [`${VOCAB}Beach`],
@@ -311,13 +387,20 @@ function beach(temperature: number, id = `urn:ngsi-ld:Beach:${crypto.randomUUID(
 }
 
 async function subscribe(tenant: string, body: Record<string, unknown>): Promise<string> {
-  const response = await call(handlers.create, { method: "POST", body: subscriptionBody(body), principal: staff(tenant) });
+  const response = await call(handlers.create, {
+    method: "POST",
+    body: subscriptionBody(body),
+    principal: staff(tenant),
+  });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
-  return decodeURIComponent(String(response.headers.location).split("/").pop());
+  return decodeURIComponent(String(response.headers.location).split("/").pop() ?? "");
 }
 
 async function statusOf(tenant: string, id: string) {
-  const read = await call(handlers.retrieve, { pathParameters: { subscriptionId: id }, principal: staff(tenant) });
+  const read = await call(handlers.retrieve, {
+    pathParameters: { subscriptionId: id },
+    principal: staff(tenant),
+  });
   const body = read.body as { notification: Record<string, unknown> };
   return body.notification;
 }
@@ -349,7 +432,10 @@ describe("the notifier (entities stream consumer)", () => {
         { id: created.id, type: "Beach", temperature: 22 },
       ],
     });
-    expect(ports.sent.http[0]?.headers).toMatchObject({ "content-type": "application/json", "ngsild-tenant": tenant });
+    expect(ports.sent.http[0]?.headers).toMatchObject({
+      "content-type": "application/json",
+      "ngsild-tenant": tenant,
+    });
     expect(await statusOf(tenant, id)).toMatchObject({ status: "ok", timesSent: 1, timesFailed: 0 });
   });
 
@@ -357,9 +443,15 @@ describe("the notifier (entities stream consumer)", () => {
     // Prepare
     const tenant = await destination();
     const ports = fakePorts();
-    const good = await subscribe(tenant, { notification: { endpoint: { uri: "http://127.0.0.1:4100/good" } } });
-    const failing = await subscribe(tenant, { notification: { endpoint: { uri: "http://127.0.0.1:4100/fail" } } });
-    const down = await subscribe(tenant, { notification: { endpoint: { uri: "http://127.0.0.1:4100/down" } } });
+    const good = await subscribe(tenant, {
+      notification: { endpoint: { uri: "http://127.0.0.1:4100/good" } },
+    });
+    const failing = await subscribe(tenant, {
+      notification: { endpoint: { uri: "http://127.0.0.1:4100/fail" } },
+    });
+    const down = await subscribe(tenant, {
+      notification: { endpoint: { uri: "http://127.0.0.1:4100/down" } },
+    });
     // Act
     const result = await notifySubscriptions(notifier(ports), () => TEST_STAGE)(
       { Records: [record(tenant, undefined, beach(20))] },
@@ -393,7 +485,10 @@ describe("the notifier (entities stream consumer)", () => {
     await handler({ Records: [record(tenant, hot, undefined)] }, lambda);
     await handler({ Records: [record(tenant, undefined, beach(31))] }, lambda);
     // Assess
-    expect(ports.sent.mqtt.map((m) => m.topic)).toEqual([`notifications/${tenant}/warm`, `notifications/${tenant}/warm`]);
+    expect(ports.sent.mqtt.map((m) => m.topic)).toEqual([
+      `notifications/${tenant}/warm`,
+      `notifications/${tenant}/warm`,
+    ]);
     const first = JSON.parse(ports.sent.mqtt[0]?.payload ?? "{}");
     expect(first.body.data.map((e: { id: string }) => e.id)).toEqual([hot.id]);
     expect(first.metadata).toMatchObject({ "Content-Type": "application/json", "NGSILD-Tenant": tenant });
@@ -411,7 +506,10 @@ describe("the notifier (entities stream consumer)", () => {
     const ports = fakePorts();
     await subscribe(b, {});
     // Act
-    await notifySubscriptions(notifier(ports), () => TEST_STAGE)({ Records: [record(a, undefined, beach(20))] }, lambda);
+    await notifySubscriptions(notifier(ports), () => TEST_STAGE)(
+      { Records: [record(a, undefined, beach(20))] },
+      lambda,
+    );
     // Assess
     expect(ports.sent.http).toHaveLength(0);
   });
@@ -431,7 +529,10 @@ describe("the notifier (entities stream consumer)", () => {
     };
     const first = record(tenant, undefined, beach(20));
     // Act
-    const result = await notifySubscriptions(broken, () => TEST_STAGE)({ Records: [first, record(tenant, undefined, beach(21))] }, lambda);
+    const result = await notifySubscriptions(broken, () => TEST_STAGE)(
+      { Records: [first, record(tenant, undefined, beach(21))] },
+      lambda,
+    );
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: first.dynamodb?.SequenceNumber }] });
   });
@@ -441,8 +542,15 @@ describe("the notifier (entities stream consumer)", () => {
     const { slug } = await freshTenant();
     const ports = fakePorts();
     const index = record(slug, undefined, beach(20));
-    if (index.dynamodb) index.dynamodb.Keys = marshall({ pk: "urn:ngsi-ld:Beach:x", sk: "t#Beach" }) as typeof index.dynamodb.Keys;
-    const other = { ...record(slug, undefined, beach(20)), eventSourceARN: "arn:aws:dynamodb:eu-west-1:0:table/other/stream/x" };
+    if (index.dynamodb)
+      index.dynamodb.Keys = marshall({
+        pk: "urn:ngsi-ld:Beach:x",
+        sk: "t#Beach",
+      }) as typeof index.dynamodb.Keys;
+    const other = {
+      ...record(slug, undefined, beach(20)),
+      eventSourceARN: "arn:aws:dynamodb:eu-west-1:0:table/other/stream/x",
+    };
     // Act
     const result = await notifySubscriptions(notifier(ports), () => TEST_STAGE)(
       { Records: [index, other, record(slug, undefined, beach(20))] },
@@ -465,7 +573,10 @@ describe("periodic subscriptions", () => {
       principal: staff(tenant),
     });
     expect(created.status).toBe(201);
-    const id = await subscribe(tenant, { timeInterval: 600, notification: { format: "keyValues", endpoint: { uri: "http://127.0.0.1:4100/periodic" } } });
+    const id = await subscribe(tenant, {
+      timeInterval: 600,
+      notification: { format: "keyValues", endpoint: { uri: "http://127.0.0.1:4100/periodic" } },
+    });
     await timers.set(tenant, id, "2000-01-01T00:00:00.000Z");
     const handler = notifyPeriodic(notifier(ports));
     // Act
@@ -474,7 +585,9 @@ describe("periodic subscriptions", () => {
     // Assess
     const mine = ports.sent.http.filter((r) => JSON.parse(r.body).subscriptionId === id);
     expect(mine).toHaveLength(1);
-    expect(JSON.parse(mine[0]?.body ?? "{}").data).toEqual([expect.objectContaining({ type: "Beach", temperature: 23 })]);
+    expect(JSON.parse(mine[0]?.body ?? "{}").data).toEqual([
+      expect.objectContaining({ type: "Beach", temperature: 23 }),
+    ]);
     expect(await statusOf(tenant, id)).toMatchObject({ timesSent: 1, status: "ok" });
   });
 
@@ -483,13 +596,18 @@ describe("periodic subscriptions", () => {
     const tenant = await destination();
     const ports = fakePorts();
     const id = await subscribe(tenant, { timeInterval: 600 });
-    await call(handlers.remove, { method: "DELETE", pathParameters: { subscriptionId: id }, principal: staff(tenant) });
+    await call(handlers.remove, {
+      method: "DELETE",
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
     await timers.set(tenant, id, "2000-01-01T00:00:00.000Z");
     // Act
     await notifyPeriodic(notifier(ports))({}, lambda);
     // Assess
     const left = [];
-    for await (const timer of timers.due("2100-01-01T00:00:00.000Z")) if (timer.subscriptionId === id) left.push(timer);
+    for await (const timer of timers.due("2100-01-01T00:00:00.000Z"))
+      if (timer.subscriptionId === id) left.push(timer);
     expect(left).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ describe("attribute instance ids", () => {
       { ...attribute, modifiedAt: "2030-01-01T00:00:00Z" },
       "2031-01-01T00:00:00.000Z",
     );
-    const other = valueInstance(series, { ...attribute, value: 22 }, "2024-05-01T10:00:01.000Z");
+    const other = valueInstance(series, reading(22, "2024-05-01T10:00:00Z"), "2024-05-01T10:00:01.000Z");
     const parsed = parseInstanceId(first.instanceId);
     // Assess
     expect(again.instanceId).toBe(first.instanceId);

@@ -19,8 +19,21 @@ const handler = (
 
 export const gatekeeperManifest = defineService({
   service: "gatekeeper",
-  description: "Fake authorizer host",
-  authorizer: handler("gatekeeper", "authorize", { memoryMb: 256, timeoutSeconds: 5 }),
+  description: "Fake authorizer host that reads catalog's tables",
+  authorizer: {
+    ...handler("gatekeeper", "authorize", { memoryMb: 256, timeoutSeconds: 5 }),
+    capabilities: ["hash-api-keys"],
+  },
+  reads: [
+    {
+      service: "catalog",
+      tablePurpose: "index",
+      scope: "platform",
+      also: ["update"],
+      why: "counts uses of an index entry",
+    },
+    { service: "catalog", tablePurpose: "history", scope: "tenant", also: ["put"], why: "appends history" },
+  ],
 });
 
 export const catalogManifest = defineService({
@@ -106,6 +119,14 @@ export const catalogManifest = defineService({
       reportBatchItemFailures: true,
       onFailureQueue: "dlq",
     },
+    {
+      // Another service's published stream.
+      name: "observed",
+      source: { kind: "kinesis", service: "ingest", streamPurpose: "observations" },
+      handler: handler("catalog", "onObservation"),
+      batchSize: 50,
+      onFailureQueue: "dlq",
+    },
   ],
   eventConsumers: [
     {
@@ -114,7 +135,13 @@ export const catalogManifest = defineService({
       handler: handler("catalog", "onDeviceSeen"),
     },
   ],
-  schedules: [{ name: "expire", rate: "rate(5 minutes)", handler: handler("catalog", "expire") }],
+  schedules: [
+    {
+      name: "expire",
+      rate: "rate(5 minutes)",
+      handler: { ...handler("catalog", "expire"), capabilities: ["manage-devices"] },
+    },
+  ],
 });
 
 export const ingestManifest = defineService({
@@ -126,7 +153,10 @@ export const ingestManifest = defineService({
     {
       name: "observations",
       source: { kind: "kinesis", streamPurpose: "observations" },
-      handler: handler("ingest", "consumeObservations", { timeoutSeconds: 60 }),
+      handler: {
+        ...handler("ingest", "consumeObservations", { timeoutSeconds: 60 }),
+        capabilities: ["publish-mqtt"],
+      },
       batchSize: 500,
       maximumRetryAttempts: 5,
       bisectBatchOnFunctionError: true,
@@ -155,17 +185,37 @@ export const fakeManifests: readonly ServiceManifest[] = [
 
 export interface Synthesized extends PlatformApp {
   readonly app: App;
+  /**
+   * The platform stack and its services' nested stacks as one template: the resources of every stack
+   * the platform deploys. References across a nested stack's boundary appear as `referenceto…` parameters.
+   */
   readonly platformTemplate: Template;
+  /** The platform stack alone (the API, storage, identity and the nested stacks as resources). */
+  readonly parentTemplate: Template;
+  /** Each service's nested stack, by service. */
+  readonly serviceTemplates: ReadonlyMap<string, Template>;
   readonly destinationTemplate: Template;
+}
+
+/** The resources of a stack and of its nested stacks in one template (logical ids are unique per stack). */
+function mergedTemplate(parent: Template, nested: readonly Template[]): Template {
+  const resources: Record<string, unknown> = {};
+  for (const template of [parent, ...nested]) {
+    for (const [id, resource] of Object.entries(template.toJSON().Resources ?? {})) {
+      if (id in resources) throw new Error(`logical id ${id} is used by two stacks of the platform`);
+      resources[id] = resource;
+    }
+  }
+  return Template.fromJSON({ Resources: resources, Outputs: parent.toJSON().Outputs ?? {} });
 }
 
 /** The app as `infra/bin/app.ts` builds it, without bundling (the handlers' code is not under test). */
 export function synthesize(
   manifests: readonly ServiceManifest[],
-  options: { stage?: string; destination?: string } = {},
+  options: { stage?: string; destination?: string; context?: Readonly<Record<string, string>> } = {},
 ): Synthesized {
   const app = new App({
-    context: { "aws:cdk:bundling-stacks": [] },
+    context: { ...options.context, "aws:cdk:bundling-stacks": [] },
     builtinCloudFormationValidation: false,
   });
   const stacks = definePlatformApp(app, {
@@ -173,10 +223,16 @@ export function synthesize(
     stage: options.stage ?? "test",
     ...(options.destination ? { destination: options.destination } : {}),
   });
+  const parentTemplate = Template.fromStack(stacks.platform);
+  const serviceTemplates = new Map(
+    [...stacks.platform.serviceStacks].map(([service, nested]) => [service, Template.fromStack(nested)]),
+  );
   return {
     app,
     ...stacks,
-    platformTemplate: Template.fromStack(stacks.platform),
+    platformTemplate: mergedTemplate(parentTemplate, [...serviceTemplates.values()]),
+    parentTemplate,
+    serviceTemplates,
     destinationTemplate: Template.fromJSON({ ...stacks.platform.destinationTemplateJson }),
   };
 }
@@ -202,6 +258,49 @@ export function methodsByRoute(template: Template): Map<string, Json> {
   }
   return methods;
 }
+
+/** The environment variables of every function, by function name. */
+export function environmentsOf(template: Template): Map<string, Record<string, unknown>> {
+  const environments = new Map<string, Record<string, unknown>>();
+  for (const fn of propertiesOf(template, "AWS::Lambda::Function").values()) {
+    const environment =
+      isJson(fn.Environment) && isJson(fn.Environment.Variables) ? fn.Environment.Variables : {};
+    environments.set(String(fn.FunctionName), environment);
+  }
+  return environments;
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+const isStatement = (value: unknown): value is Statement =>
+  isJson(value) &&
+  typeof value.Effect === "string" &&
+  (typeof value.Action === "string" || Array.isArray(value.Action));
+
+/** Every IAM statement of a function's execution role. */
+export function statementsOf(template: Template, functionName: string): Statement[] {
+  const fn = [...propertiesOf(template, "AWS::Lambda::Function").values()].find(
+    (f) => f.FunctionName === functionName,
+  );
+  if (!fn) throw new Error(`no function ${functionName}`);
+  const roleId = JSON.stringify(fn.Role).match(/"(Fn[A-Za-z0-9]+Role[A-F0-9]{8})"/)?.[1];
+  const policies = [...propertiesOf(template, "AWS::IAM::Policy").values()].filter((p) =>
+    JSON.stringify(p.Roles).includes(`"${roleId}"`),
+  );
+  return policies.flatMap((p) => {
+    const document = isJson(p.PolicyDocument) ? p.PolicyDocument.Statement : [];
+    return Array.isArray(document) ? document.filter(isStatement) : [];
+  });
+}
+
+/** The actions of a statement, as a list. */
+export const actionsOf = (statement: Statement): string[] =>
+  typeof statement.Action === "string" ? [statement.Action] : statement.Action;
 
 /** Resources of a type, as their properties, keyed by logical id. */
 export function propertiesOf(template: Template, type: string): Map<string, Json> {

@@ -237,8 +237,7 @@ export const PLATFORM_PUBLISH_GRAMMAR = {
 
 /** The IoT `topic` resources of {@link PLATFORM_PUBLISH_GRAMMAR}, any destination and thing. */
 export function platformPublishResources(scope: IotArnScope): string[] {
-  const anyLevel = (filter: string) =>
-    filter.replaceAll("{destination}", "+").replaceAll("{thing}", "+");
+  const anyLevel = (filter: string) => filter.replaceAll("{destination}", "+").replaceAll("{thing}", "+");
   const filters = [...PLATFORM_PUBLISH_GRAMMAR.commands, ...PLATFORM_PUBLISH_GRAMMAR.notifications];
   return filters
     .map(anyLevel)

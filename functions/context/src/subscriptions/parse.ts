@@ -5,6 +5,7 @@ import {
   type NotificationTrigger,
 } from "@sdp/contracts";
 import { issuesToFields } from "@sdp/lambda-kit";
+import type { z } from "zod";
 import { invalidData } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import type { Json } from "../domain/model";
@@ -172,7 +173,7 @@ function jsonldContext(text: string, problems: Problems): string | undefined {
   return text;
 }
 
-function schemaProblems(error: import("zod").ZodError): never {
+function schemaProblems(error: z.ZodError): never {
   throw invalidData(issuesToFields("body", error), "the subscription is not valid");
 }
 

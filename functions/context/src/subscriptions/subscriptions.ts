@@ -4,7 +4,7 @@ import { ngsiError, notFound } from "../domain/errors";
 import type { ActiveContext } from "../domain/jsonld";
 import type { JsonObject } from "../domain/model";
 import { paging } from "../domain/query";
-import type { DeliveryStatus, Subscription } from "./model";
+import type { Subscription } from "./model";
 import { parseSubscription, patchSubscription } from "./parse";
 import {
   type StoredSubscription,
@@ -156,5 +156,3 @@ export const Subscriptions = {
       await guarded(() => deps.timers.remove(Scope.tenant(), id));
   },
 };
-
-export type { DeliveryStatus };

@@ -49,7 +49,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   // The JVM is started through a small shell guard that ends it when our stdin closes, so a runtime
   // killed with SIGKILL does not leave an orphaned DynamoDB Local holding the port and the data files.
   const guard =
-    'exec 3<&0; java "$@" </dev/null & jvm=$!; trap \'kill $jvm 2>/dev/null\' TERM INT; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm';
+    "exec 3<&0; java \"$@\" </dev/null & jvm=$!; trap 'kill $jvm 2>/dev/null' TERM INT; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm";
   const child = spawn(
     "sh",
     [

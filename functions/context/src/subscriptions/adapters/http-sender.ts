@@ -60,6 +60,13 @@ export function buildHttpSender(policy: NetworkPolicy, resolve: Resolver = syste
           reject(new DeliveryRefusedError(`${target.hostname} ${refused}`));
           return;
         }
+        let settled = false;
+        const settle = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          outcome();
+        };
         const secure = target.protocol === "https:";
         const request = (secure ? https : http).request(target, {
           method: "POST",
@@ -69,23 +76,16 @@ export function buildHttpSender(policy: NetworkPolicy, resolve: Resolver = syste
         });
         const timer = setTimeout(() => {
           request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+          settle(() => reject(new Error(`no answer within ${timeoutMs} ms`)));
         }, timeoutMs);
         request.on("response", (response) => {
           // The answer's body is not needed: drained and dropped.
           response.resume();
-          response.on("end", () => {
-            clearTimeout(timer);
-            resolve({ status: response.statusCode ?? 0 });
-          });
-          response.on("error", (error) => {
-            clearTimeout(timer);
-            reject(error);
-          });
+          response.on("end", () => settle(() => resolve({ status: response.statusCode ?? 0 })));
+          response.on("error", (error) => settle(() => reject(error)));
+          response.on("close", () => settle(() => resolve({ status: response.statusCode ?? 0 })));
         });
-        request.on("error", (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
+        request.on("error", (error) => settle(() => reject(error)));
         request.end(body);
       });
     },

@@ -4,6 +4,7 @@ import type { ActiveContext } from "../../domain/jsonld";
 import type { Json } from "../../domain/model";
 import type { NgsiResponse } from "../../http/ngsi-route";
 import { parseOptions } from "../../http/options";
+import { timeOf } from "../domain/model";
 import { renderTemporalEntity } from "../domain/render";
 import type { TemporalFormat, TemporalRequest } from "../domain/request";
 import type { TemporalQueryResult, TemporalResult } from "../domain/temporal";
@@ -41,7 +42,7 @@ function contentRange(results: readonly TemporalResult[], request: TemporalReque
   if (!results.some((r) => r.truncated)) return undefined;
   const times = results
     .flatMap((r) => r.entity.series.flatMap((s) => s.instances))
-    .map((i) => (request.property === "observedAt" ? i.time : i.createdAt))
+    .flatMap((i) => timeOf(i, request.property) ?? [])
     .sort();
   const first = times[0];
   const last = times.at(-1);
