@@ -59,8 +59,10 @@ const idOf = (...parts: string[]) => parts.filter(Boolean).join("-");
 /**
  * The control plane of one stage: platform tables, streams and queues, one function per handler, the
  * REST API with its authorizer, stream and event consumers, schedules, the staff user pool, and the
- * destination template with the role that CloudFormation uses to create destinations from it. Every
- * service-specific resource comes from a manifest.
+ * destination template with the role that CloudFormation uses to create destinations from it, and the
+ * shared resources of the capabilities handlers declare. Every service-specific resource comes from a
+ * manifest. A function gets its service's resources, the other services' tables its manifest `reads`,
+ * the streams it consumes, the audit log if it serves a state-changing route, and its capabilities.
  */
 export class PlatformStack extends Stack {
   readonly stage: string;

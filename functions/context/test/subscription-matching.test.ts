@@ -282,6 +282,7 @@ describe("subscription payloads", () => {
     [{ entities: [{ type: "Beach" }], notificationTrigger: ["entityExploded"] }, /body.notificationTrigger/],
     [{ entities: [{ type: "Beach" }], unknownMember: 1 }, /unknownMember/],
     [{ id: "not a uri", entities: [{ type: "Beach" }] }, /body.id: must be a URI/],
+    [{ entities: [{ type: "Beach", idPattern: "^(a+)+$" }] }, /must not nest quantifiers/],
     [
       { entities: [{ type: "Beach" }], notification: { endpoint: { uri: "http://169.254.169.254/" } } },
       /metadata/,

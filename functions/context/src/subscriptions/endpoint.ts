@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { InvalidField } from "@sdp/contracts";
+import { type InvalidField, PLATFORM_PUBLISH_GRAMMAR } from "@sdp/contracts";
 import type { KeyValue } from "./model";
 
 /**
@@ -22,8 +22,15 @@ export type EndpointTarget =
       readonly topic: string;
     };
 
-/** MQTT notifications go under `notifications/<destination>/`: never onto device or ingestion topics. */
-export const MQTT_TOPIC_ROOT = "notifications";
+const [NOTIFICATION_FILTER = "notifications/{destination}/#"] = PLATFORM_PUBLISH_GRAMMAR.notifications;
+
+/**
+ * The topic MQTT notifications of a destination go to or under (`notifications/<destination>`, the
+ * platform's publish grammar that IoT Core's `iot:Publish` grant allows): never device, command or
+ * ingestion topics, never another destination's.
+ */
+export const notificationTopicRoot = (tenant: string) =>
+  NOTIFICATION_FILTER.replace(/\/#$/, "").replaceAll("{destination}", tenant);
 const MQTT_MAX_TOPIC_BYTES = 256;
 const MQTT_MAX_SLASHES = 7;
 const METADATA_HOSTS = new Set([
@@ -158,7 +165,7 @@ function mqttTopic(url: URL, tenant: string): string | string[] {
     return "the topic is not valid percent-encoding";
   }
   const problems: string[] = [];
-  const root = `${MQTT_TOPIC_ROOT}/${tenant}`;
+  const root = notificationTopicRoot(tenant);
   if (topic !== root && !topic.startsWith(`${root}/`))
     problems.push(`the topic must be ${root} or a topic under it`);
   if (/[+#]/.test(topic) || topic.includes("\0")) problems.push("the topic must not contain +, # or NUL");

@@ -38,6 +38,9 @@ export interface WriteContext {
   readonly now: string;
 }
 
+/** Quantified groups that are quantified again, the usual source of catastrophic backtracking. */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]/;
+
 /** The most entity types one subscription may be indexed under (each is an index item). */
 export const MAX_WATCHED_TYPES = 50;
 
@@ -107,8 +110,12 @@ function selectors(
   return raw.flatMap((selector, index) => {
     const field = `body.entities.${index}`;
     if (selector.id !== undefined && !isUri(selector.id)) problems.add(`${field}.id`, "must be a URI");
-    if (selector.idPattern !== undefined)
+    if (selector.idPattern !== undefined) {
       problems.attempt(`${field}.idPattern`, () => parseIdPattern(selector.idPattern ?? "", "idPattern"));
+      // The notifier runs the pattern on every change of the destination: no catastrophic backtracking.
+      if (NESTED_QUANTIFIER.test(selector.idPattern))
+        problems.add(`${field}.idPattern`, "must not nest quantifiers, such as (a+)+");
+    }
     const type = problems.attempt(`${field}.type`, () =>
       mapTypes(parseTypeSelection(selector.type), (name) => {
         const problem = checkName(name);
