@@ -1,2 +1,3 @@
 export * from "./clients";
+export * from "./dead-letters";
 export * from "./tables";

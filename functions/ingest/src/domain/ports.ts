@@ -1,3 +1,4 @@
+import type { DeadLetterSink as SharedDeadLetterSink } from "@sdp/aws";
 import type {
   Command,
   ContextUpdate,
@@ -153,6 +154,4 @@ export interface ContextUpdatePublisher {
 }
 
 /** Where records that can never be processed go, with the reason. */
-export interface DeadLetterSink {
-  send(letters: readonly IngestDeadLetter[]): Promise<void>;
-}
+export type DeadLetterSink = SharedDeadLetterSink<IngestDeadLetter>;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { waitForPort } from "../net";
@@ -48,8 +48,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // The JVM is started through a small shell guard that ends it when our stdin closes, so a runtime
   // killed with SIGKILL does not leave an orphaned DynamoDB Local holding the port and the data files.
+  // It also records the JVM's pid next to the data, so a quick restart waits for the old one to go.
   const guard =
-    "exec 3<&0; java \"$@\" </dev/null & jvm=$!; trap 'kill $jvm 2>/dev/null' TERM INT; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm";
+    'exec 3<&0; java "$@" </dev/null & jvm=$!; [ -n "$SDP_JVM_PID_FILE" ] && echo $jvm > "$SDP_JVM_PID_FILE"; trap \'kill $jvm 2>/dev/null\' TERM INT; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm';
+  const pidFile = options.dataDir ? join(options.dataDir, "jvm.pid") : undefined;
+  if (pidFile) await awaitPreviousJvm(pidFile);
   const child = spawn(
     "sh",
     [
@@ -65,7 +68,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       "-port",
       String(options.port),
     ],
-    { stdio: ["pipe", "pipe", "pipe"], cwd: dirname(jar) },
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd: dirname(jar),
+      env: { ...process.env, SDP_JVM_PID_FILE: pidFile ?? "" },
+    },
   );
   let output = "";
   const collect = (chunk: Buffer) => {
@@ -85,6 +92,28 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     process: child,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * A runtime killed with SIGKILL takes its JVM down only a moment later; two JVMs on one database file
+ * would corrupt it, so a new start first makes sure the previous one is gone.
+ */
+async function awaitPreviousJvm(pidFile: string, timeoutMs = 15_000): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  // Only a process that is still that DynamoDB Local counts: a reused pid must never be signalled.
+  const alive = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("DynamoDBLocal.jar");
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  if (alive()) process.kill(pid, "SIGTERM");
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (alive()) process.kill(pid, "SIGKILL");
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
