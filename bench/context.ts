@@ -8,7 +8,7 @@ import { consoleProgress, startLocalRuntime } from "@sdp/local-runtime";
 import { serviceManifests } from "../functions/registry";
 
 /**
- * `npm run bench -- context`: the NGSI-LD broker at a destination with N entities (default 10,000;
+ * `npm run bench:context`: the NGSI-LD broker at a destination with N entities (default 10,000;
  * SDP_BENCH_ENTITIES=100000 for the large case): upserts/s through the API, retrieve-by-id, query by
  * type and q, and a geo-query (p50/p99), each beside the raw DynamoDB Local figure of the same run.
  */
