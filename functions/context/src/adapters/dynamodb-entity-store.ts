@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  ResourceNotFoundException,
-  TransactionCanceledException,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -22,11 +18,11 @@ import {
   type EntityStore,
   EntityTooLargeError,
   MAX_RECEIPTS,
-  NonexistentTenantError,
   type Revision,
   type StoredEntity,
 } from "../domain/ports";
 import { EntityKeys, GeoIndex } from "../keys";
+import { onTenantTable } from "./tenant-table";
 
 /**
  * Entities in one DynamoDB table per destination (docs/context-broker.md):
@@ -194,13 +190,6 @@ async function* mergeByPk(sources: AsyncIterable<Item>[]): AsyncIterable<Item> {
   }
 }
 
-function isMissingTable(error: unknown): boolean {
-  return (
-    error instanceof ResourceNotFoundException ||
-    (error instanceof Error && error.name === "ResourceNotFoundException")
-  );
-}
-
 function conditionFailed(error: unknown): boolean {
   if (error instanceof ConditionalCheckFailedException) return true;
   return (
@@ -213,14 +202,7 @@ function conditionFailed(error: unknown): boolean {
 const registered = new Map<string, Set<string>>();
 
 export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: string): EntityStore {
-  async function send<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isMissingTable(error)) throw new NonexistentTenantError(error);
-      throw error;
-    }
-  }
+  const send = onTenantTable;
 
   function toStored(item: Item): StoredEntity {
     const parsed = EntityItem.parse(item);

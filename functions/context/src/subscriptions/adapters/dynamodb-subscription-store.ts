@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  ResourceNotFoundException,
-  TransactionCanceledException,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -14,9 +10,9 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { NOTIFICATION_TRIGGERS } from "@sdp/contracts";
 import { z } from "zod";
+import { onTenantTable } from "../../adapters/tenant-table";
 import { parseGeometry } from "../../domain/geo";
 import type { Geometry, Json } from "../../domain/model";
-import { NonexistentTenantError } from "../../domain/ports";
 import type { TypeExpression } from "../../domain/type-selection";
 import { SubscriptionKeys } from "../../keys";
 import type { DeliveryStatus, Subscription } from "../model";
@@ -119,13 +115,6 @@ const KeyItem = z.object({ pk: z.string(), sk: z.string() });
 
 type Item = Record<string, unknown>;
 
-function isMissingTable(error: unknown): boolean {
-  return (
-    error instanceof ResourceNotFoundException ||
-    (error instanceof Error && error.name === "ResourceNotFoundException")
-  );
-}
-
 function conditionFailed(error: unknown): boolean {
   if (error instanceof ConditionalCheckFailedException) return true;
   return (
@@ -145,14 +134,7 @@ export function buildDynamoDbSubscriptionStore(
   client: DynamoDBDocumentClient,
   table: string,
 ): SubscriptionStore {
-  async function send<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isMissingTable(error)) throw new NonexistentTenantError(error);
-      throw error;
-    }
-  }
+  const send = onTenantTable;
 
   function toStored(item: Item): StoredSubscription {
     const main = MainItem.parse(item);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConditionalCheckFailedException, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { AttributeSchema } from "../../adapters/dynamodb-entity-store";
-import { NonexistentTenantError } from "../../domain/ports";
+import { onTenantTable } from "../../adapters/tenant-table";
 import { parseInstanceId } from "../domain/instances";
 import {
   type EntityHead,
@@ -94,13 +94,6 @@ const catalogKey = (s: SeriesRef) =>
   bounded(`${CATALOG_PREFIX}${s.attr}|${s.datasetId ?? NONE}`, MAX_SK_BYTES);
 const instanceSk = (time: string, hash: string) => `${time}#${hash}`;
 
-function isMissingTable(error: unknown): boolean {
-  return (
-    error instanceof ResourceNotFoundException ||
-    (error instanceof Error && error.name === "ResourceNotFoundException")
-  );
-}
-
 function conditionFailed(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
@@ -130,14 +123,7 @@ export function buildDynamoDbHistoryStore(
   const now = options.now ?? (() => new Date());
   const retentionSeconds = Math.round(options.retentionDays * 86_400);
 
-  async function send<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isMissingTable(error)) throw new NonexistentTenantError(error);
-      throw error;
-    }
-  }
+  const send = onTenantTable;
 
   const expired = (expiresAt: number | undefined) =>
     expiresAt !== undefined && expiresAt <= Math.floor(now().getTime() / 1000);
