@@ -95,11 +95,12 @@ describe("SMEs of a destination", () => {
     const a = await Smes.create(deps, slug, smeRequest({ taxId: "A1111" }));
     const b = await Smes.create(deps, slug, smeRequest({ taxId: "B2222" }));
     // Act
-    const taken = failure(Smes.update(deps, slug, b.id, { taxId: "A1111" }));
+    // Awaited in order: the refusal must happen while A1111 still belongs to a.
+    const taken = await failure(Smes.update(deps, slug, b.id, { taxId: "A1111" }));
     await Smes.update(deps, slug, a.id, { taxId: "C3333" });
     const reused = await Smes.create(deps, slug, smeRequest({ taxId: "A1111" }));
     // Assess
-    expect(await taken).toMatchObject({ status: 409, code: "tax-id-taken" });
+    expect(taken).toMatchObject({ status: 409, code: "tax-id-taken" });
     expect(reused.taxId).toBe("A1111");
   });
 
