@@ -76,15 +76,16 @@ describe("JSON-LD contexts", () => {
     // Prepare
     const cache = contextCache(bundledContextLoader);
     // Act
+    // Awaited one at a time, so no rejection waits unobserved while another is asserted.
     const remote = cache.resolve(unique(), "https://example.org/my-context.jsonld");
-    const relative = cache.resolve(unique(), "my-context.jsonld");
-    const cyclic = processContext(EMPTY_CONTEXT, { a: "b:x", b: "a:y" }, async () => undefined);
-    // Assess
     await expect(remote).rejects.toMatchObject({
       status: 503,
       type: "https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable",
     });
+    const relative = cache.resolve(unique(), "my-context.jsonld");
     await expect(relative).rejects.toMatchObject({ status: 400, code: "BadRequestData" });
+    const cyclic = processContext(EMPTY_CONTEXT, { a: "b:x", b: "a:y" }, async () => undefined);
+    // Assess
     await expect(cyclic).rejects.toMatchObject({
       status: 400,
       detail: expect.stringContaining("cyclically"),
