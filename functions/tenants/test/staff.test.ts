@@ -16,11 +16,9 @@ import { createDocumentClient } from "@sdp/aws";
 import { type Principal, verifyPassword } from "@sdp/contracts";
 import { describe, expect, it } from "vitest";
 import { buildCognitoUserDirectory } from "../src/adapters/cognito-user-directory";
-import { buildDynamoDbTenantStore } from "../src/adapters/dynamodb-tenant-store";
 import { buildLocalUserDirectory } from "../src/adapters/local-user-directory";
 import { Staff } from "../src/domain/staff";
-import { Tenant } from "../src/domain/tenant";
-import { freshPlatformTables, uniqueSlug } from "./support";
+import { activeDestination } from "./support";
 
 type Sent = { name: string; input: Record<string, unknown> };
 
@@ -180,23 +178,7 @@ describe("the Cognito user directory", () => {
 
 describe("staff over the local directory", () => {
   async function world() {
-    const tables = await freshPlatformTables();
-    const client = createDocumentClient();
-    const tenants = buildDynamoDbTenantStore(client, tables.registry);
-    const slug = uniqueSlug();
-    await Tenant.create(
-      { store: tenants },
-      {
-        slug,
-        name: "T",
-        defaultLanguage: "es",
-        languages: ["es"],
-        currency: "EUR",
-        timeZone: "UTC",
-        tier: "standard",
-      },
-    );
-    await tenants.transition(slug, "provisioning", "active", {});
+    const { tables, client, tenants, slug } = await activeDestination();
     return { deps: { directory: buildLocalUserDirectory(client, tables.directory), tenants }, slug, tables };
   }
 

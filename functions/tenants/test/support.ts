@@ -28,8 +28,8 @@ export async function freshPlatformTables() {
 
 export const uniqueSlug = () => `t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 
-/** SME and key dependencies over fresh tables, with one active destination. */
-export async function smeWorld() {
+/** Fresh platform tables with one active destination in the registry. */
+export async function activeDestination() {
   const tables = await freshPlatformTables();
   const client = createDocumentClient();
   const tenants = buildDynamoDbTenantStore(client, tables.registry);
@@ -47,6 +47,12 @@ export async function smeWorld() {
     },
   );
   await tenants.transition(slug, "provisioning", "active", {});
+  return { tables, client, tenants, slug };
+}
+
+/** SME and key dependencies over fresh tables, with one active destination. */
+export async function smeWorld() {
+  const { tables, client, tenants, slug } = await activeDestination();
   const smes = buildDynamoDbSmeStore(client, tables);
   const keys = buildDynamoDbApiKeyStore(client, tables);
   const deps: SmeDeps & ApiKeyDeps = {

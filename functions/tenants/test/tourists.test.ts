@@ -5,30 +5,13 @@ import { createDocumentClient } from "@sdp/aws";
 import { TOURIST_ERASED, TouristSignUpRequest } from "@sdp/contracts";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { buildDynamoDbTenantStore } from "../src/adapters/dynamodb-tenant-store";
 import { buildDynamoDbTouristStore } from "../src/adapters/dynamodb-tourist-store";
 import { Tenant } from "../src/domain/tenant";
 import { Tourists } from "../src/domain/tourists";
-import { freshPlatformTables, uniqueSlug } from "./support";
+import { activeDestination, uniqueSlug } from "./support";
 
 async function world() {
-  const tables = await freshPlatformTables();
-  const client = createDocumentClient();
-  const tenants = buildDynamoDbTenantStore(client, tables.registry);
-  const slug = uniqueSlug();
-  await Tenant.create(
-    { store: tenants },
-    {
-      slug,
-      name: "T",
-      defaultLanguage: "es",
-      languages: ["es"],
-      currency: "EUR",
-      timeZone: "UTC",
-      tier: "standard",
-    },
-  );
-  await tenants.transition(slug, "provisioning", "active", {});
+  const { tables, client, tenants, slug } = await activeDestination();
   return { deps: { tourists: buildDynamoDbTouristStore(client, tables.directory), tenants }, slug, tables };
 }
 
