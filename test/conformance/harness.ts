@@ -150,7 +150,11 @@ export function useBroker(): Broker {
         ...(payload === undefined ? {} : { "content-type": "application/json" }),
         ...options.headers,
       };
-      const response = await fetch(url, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      const response = await fetch(url, {
+        method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
       const text = await response.text();
       let body: unknown;
       if (text) {
