@@ -2,13 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  ListStreamsCommand,
-  ResourceInUseException,
-} from "@aws-sdk/client-kinesis";
-import { createDynamoDbClient, createKinesisClient, ensureTable } from "@sdp/aws";
+import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
+import { createDynamoDbClient, createKinesisClient } from "@sdp/aws";
 import {
   DirectoryTable,
   destinationTemplate,
@@ -17,31 +12,26 @@ import {
   IotEnv,
   openApiDocument,
   PLATFORM_SCOPE,
-  platformQueueEnvName,
   platformResourceName,
-  platformStreamEnvName,
-  platformTableEnvName,
-  platformTables,
   type ServiceManifest,
   tableName,
-  withEventSourceDefaults,
 } from "@sdp/contracts";
 import { errorFields, log } from "@sdp/kernel";
 import { credentialsTableName, openDeviceCredentialStore } from "./devices/credential-store";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import { startKinesalite } from "./emulators/kinesalite";
-import { type RunningEventSourceMapping, startEventSourceMapping } from "./event-source";
-import { startEventBus } from "./events/bus";
-import { startScheduler } from "./events/scheduler";
+import { startEventBusFor, startSchedulesFor } from "./events/wiring";
 import { checkAll, type HealthCheck } from "./health";
 import { startHttpFront } from "./http";
 import { localDirectorySignIn, localIdentityEnv, openLocalIssuer } from "./identity";
 import { type BrokerIdentity, createIotRulesBridge, startMqttBroker } from "./iot";
-import { invokeHandler, loadHandler } from "./lambda/invoke";
+import { loadHandler } from "./lambda/invoke";
 import { acquireDataDirLock } from "./lock";
 import { choosePort } from "./net";
+import { ensurePlatformResources, openPlatformQueues, platformResourceEnv } from "./platform-resources";
 import { consoleProgress, type Progress } from "./progress";
-import { type LocalQueue, openFileQueue } from "./queue/file-queue";
+import type { LocalQueue } from "./queue/file-queue";
+import { startStreamMappings } from "./stream-mappings";
 import type { RuntimeSummary } from "./summary";
 
 export const LOCAL_STAGE = "local";
@@ -78,23 +68,6 @@ export interface LocalRuntime {
 interface Stoppable {
   readonly name: string;
   stop(): Promise<void> | void;
-}
-
-async function ensureKinesisStream(streamName: string, shardCount: number) {
-  const kinesis = createKinesisClient();
-  try {
-    await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const { StreamDescriptionSummary } = await kinesis.send(
-      new DescribeStreamSummaryCommand({ StreamName: streamName }),
-    );
-    if (StreamDescriptionSummary?.StreamStatus === "ACTIVE") return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`stream ${streamName} did not become active`);
 }
 
 /**
@@ -151,7 +124,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const template = destinationTemplate(manifests);
     const templateFile = join(dataDir, "destination-template.json");
     writeFileSync(templateFile, `${JSON.stringify(template, null, 2)}\n`);
-    const bus = await startEventBusFor(manifests, root, ports.events, host);
+    const bus = await startEventBusFor({
+      stage: LOCAL_STAGE,
+      region: LOCAL_REGION,
+      manifests,
+      root,
+      port: ports.events,
+      host,
+    });
     stoppables.push({ name: "events", stop: () => bus.stop() });
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
@@ -169,32 +149,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [Env.tokenIssuer]: apiUrl,
       [Env.jwksUrl]: `${apiUrl}/.well-known/jwks.json`,
       [Env.tokenAudience]: LOCAL_TOKEN_AUDIENCE,
-      ...platformResourceEnv(manifests, dataDir),
+      ...platformResourceEnv(LOCAL_STAGE, manifests, dataDir),
       ...localIdentityEnv(dataDir),
     });
 
-    await progress.step("platform tables and streams", async () => {
-      const client = createDynamoDbClient();
-      for (const spec of platformTables(manifests)) {
-        await ensureTable(client, tableName(LOCAL_STAGE, PLATFORM_SCOPE, spec.service, spec.purpose), spec);
-      }
-      for (const manifest of manifests) {
-        for (const stream of manifest.streams ?? []) {
-          await ensureKinesisStream(
-            platformResourceName(LOCAL_STAGE, manifest.service, stream.purpose),
-            stream.shardCount,
-          );
-        }
-      }
-    });
-
-    const queues = new Map<string, LocalQueue>();
-    for (const manifest of manifests) {
-      for (const queue of manifest.queues ?? []) {
-        const name = platformResourceName(LOCAL_STAGE, manifest.service, queue.purpose);
-        queues.set(name, openFileQueue(name, queueFile(dataDir, name)));
-      }
-    }
+    await progress.step("platform tables and streams", () => ensurePlatformResources(LOCAL_STAGE, manifests));
+    const queues = openPlatformQueues(LOCAL_STAGE, manifests, dataDir);
 
     const issuer = await openLocalIssuer({
       keyFile: join(dataDir, "identity", "signing-key.json"),
@@ -207,129 +167,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     });
 
-    const mappings = new Map<string, RunningEventSourceMapping>();
-    const startMapping = (key: string, create: () => RunningEventSourceMapping) => {
-      if (mappings.has(key)) return;
-      mappings.set(key, create());
-    };
-    stoppables.push({
-      name: "event-source-mappings",
-      stop: async () => {
-        await Promise.all([...mappings.values()].map((mapping) => mapping.stop()));
-      },
-    });
-    const checkpoints = join(dataDir, "checkpoints");
-    mkdirSync(checkpoints, { recursive: true });
-    const tenantConsumers: Array<{
-      manifest: ServiceManifest;
-      consumer: NonNullable<ServiceManifest["streamConsumers"]>[number];
-    }> = [];
-    for (const manifest of manifests) {
-      for (const consumer of manifest.streamConsumers ?? []) {
-        const name = functionName(LOCAL_STAGE, manifest.service, consumer.handler);
-        const settings = withEventSourceDefaults(consumer);
-        const onFailure = consumer.onFailureQueue
-          ? queues.get(platformResourceName(LOCAL_STAGE, manifest.service, consumer.onFailureQueue))
-          : undefined;
-        const common = {
-          name,
-          settings,
-          handler: () => loadHandler(root, consumer.handler),
-          timeoutMs: (consumer.handler.timeoutSeconds ?? 10) * 1000,
-          ...(onFailure ? { onFailure } : {}),
-        };
-        if (consumer.source.kind === "kinesis") {
-          const streamName = platformResourceName(
-            LOCAL_STAGE,
-            consumer.source.service ?? manifest.service,
-            consumer.source.streamPurpose,
-          );
-          startMapping(name, () =>
-            startEventSourceMapping({
-              ...common,
-              source: { kind: "kinesis", streamName },
-              checkpointFile: join(checkpoints, `${name}.json`),
-            }),
-          );
-        } else if (consumer.source.scope === "platform") {
-          const table = tableName(
-            LOCAL_STAGE,
-            PLATFORM_SCOPE,
-            manifest.service,
-            consumer.source.tablePurpose,
-          );
-          startMapping(name, () =>
-            startEventSourceMapping({
-              ...common,
-              source: { kind: "dynamodb", tableName: table },
-              checkpointFile: join(checkpoints, `${name}.json`),
-            }),
-          );
-        } else {
-          tenantConsumers.push({ manifest, consumer });
-        }
-      }
-    }
-
-    // Destinations appear at run time: each new tenant table with a declared consumer gets its mapping,
-    // as the per-destination stack creates one in AWS.
     const dynamodbClient = createDynamoDbClient();
-    const discoverTenantTables = async () => {
-      if (tenantConsumers.length === 0) return;
-      const names: string[] = [];
-      let start: string | undefined;
-      do {
-        const page = await dynamodbClient.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
-        names.push(...(page.TableNames ?? []));
-        start = page.LastEvaluatedTableName;
-      } while (start);
-      for (const { manifest, consumer } of tenantConsumers) {
-        if (consumer.source.kind !== "dynamodb") continue;
-        const suffix = `-${[manifest.service, consumer.source.tablePurpose].filter(Boolean).join("-")}`;
-        const prefix = `sdp-${LOCAL_STAGE}-`;
-        for (const table of names) {
-          if (!table.startsWith(prefix) || !table.endsWith(suffix)) continue;
-          const tenant = table.slice(prefix.length, table.length - suffix.length);
-          if (tenant === PLATFORM_SCOPE || tenant === "") continue;
-          const name = `${functionName(LOCAL_STAGE, manifest.service, consumer.handler)}-${tenant}`;
-          const onFailure = consumer.onFailureQueue
-            ? queues.get(platformResourceName(LOCAL_STAGE, manifest.service, consumer.onFailureQueue))
-            : undefined;
-          startMapping(name, () =>
-            startEventSourceMapping({
-              name,
-              source: { kind: "dynamodb", tableName: table },
-              settings: withEventSourceDefaults(consumer),
-              handler: () => loadHandler(root, consumer.handler),
-              timeoutMs: (consumer.handler.timeoutSeconds ?? 10) * 1000,
-              checkpointFile: join(checkpoints, `${name}.json`),
-              ...(onFailure ? { onFailure } : {}),
-            }),
-          );
-        }
-      }
-    };
-    await discoverTenantTables();
-    const discovery = setInterval(() => {
-      discoverTenantTables().catch((error: unknown) =>
-        log.warn("tenant table discovery failed", errorFields(error)),
-      );
-    }, 2_000);
-    stoppables.push({ name: "tenant-discovery", stop: () => clearInterval(discovery) });
+    const mappings = await startStreamMappings({
+      stage: LOCAL_STAGE,
+      manifests,
+      root,
+      dataDir,
+      queues,
+      dynamodb: dynamodbClient,
+    });
+    stoppables.push({ name: "event-source-mappings", stop: () => mappings.stop() });
 
-    const schedules = manifests.flatMap((manifest) =>
-      (manifest.schedules ?? []).map((schedule) => ({
-        name: `${manifest.service}-${schedule.name}`,
-        rate: schedule.rate,
-        invoke: async (event: unknown) => {
-          const handler = await loadHandler(root, schedule.handler);
-          await invokeHandler(handler, event, {
-            functionName: functionName(LOCAL_STAGE, manifest.service, schedule.handler),
-          });
-        },
-      })),
-    );
-    const scheduler = startScheduler(schedules, LOCAL_REGION);
+    const scheduler = startSchedulesFor({ stage: LOCAL_STAGE, region: LOCAL_REGION, manifests, root });
     stoppables.push({ name: "scheduler", stop: () => scheduler.stop() });
 
     // Device identities live in a table the ingest service's local identity adapter writes (through
@@ -451,10 +300,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       http: async () => ({ status: "ok", endpoint: front.url }),
       identity: async () => ({ status: "ok", endpoint: issuer.jwksUri }),
       events: async () => ({ status: "ok", endpoint: bus.endpoint, stats: bus.stats() }),
-      eventSources: async () => {
-        const stats = Object.fromEntries([...mappings].map(([name, mapping]) => [name, mapping.stats()]));
-        return { status: "ok", stats };
-      },
+      eventSources: async () => ({ status: "ok", stats: mappings.stats() }),
     } satisfies Record<string, HealthCheck>);
 
     const summary: RuntimeSummary = {
@@ -482,8 +328,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         issuer.sign(claims, { subject, audience: LOCAL_TOKEN_AUDIENCE, expiresInSeconds }),
       issueDeviceCredentials: (tenant, thing) => credentials.issueDevice(tenant, thing),
       async idle(timeoutMs = 30_000) {
-        await discoverTenantTables();
-        await Promise.all([...mappings.values()].map((mapping) => mapping.idle(timeoutMs)));
+        await mappings.idle(timeoutMs);
         await bus.settled();
       },
       queue: (service, purpose) => queues.get(platformResourceName(LOCAL_STAGE, service, purpose)),
@@ -493,59 +338,4 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stopAll();
     throw error;
   }
-}
-
-/** The JSON Lines file of a local queue. */
-function queueFile(dataDir: string, name: string): string {
-  return join(dataDir, "queues", `${name}.jsonl`);
-}
-
-/** Environment variables naming each platform table, stream and queue, for the handlers that use them. */
-function platformResourceEnv(manifests: readonly ServiceManifest[], dataDir: string): Record<string, string> {
-  const entries: Array<[string, string]> = [];
-  for (const manifest of manifests) {
-    const streams = manifest.streams ?? [];
-    for (const stream of streams) {
-      entries.push([
-        platformStreamEnvName(manifest.service, stream.purpose),
-        platformResourceName(LOCAL_STAGE, manifest.service, stream.purpose),
-      ]);
-    }
-    for (const queue of manifest.queues ?? []) {
-      const name = platformResourceName(LOCAL_STAGE, manifest.service, queue.purpose);
-      entries.push([
-        platformQueueEnvName(manifest.service, queue.purpose),
-        pathToFileURL(queueFile(dataDir, name)).href,
-      ]);
-    }
-    for (const table of manifest.tables ?? []) {
-      if (table.scope !== "platform") continue;
-      entries.push([
-        platformTableEnvName(manifest.service, table.purpose),
-        tableName(LOCAL_STAGE, PLATFORM_SCOPE, manifest.service, table.purpose),
-      ]);
-    }
-  }
-  return Object.fromEntries(entries);
-}
-
-async function startEventBusFor(
-  manifests: readonly ServiceManifest[],
-  root: string,
-  port: number,
-  host: string,
-) {
-  const rules = manifests.flatMap((manifest) =>
-    (manifest.eventConsumers ?? []).map((consumer) => ({
-      name: `${manifest.service}-${consumer.name}`,
-      pattern: consumer.pattern,
-      deliver: async (event: unknown) => {
-        const handler = await loadHandler(root, consumer.handler);
-        await invokeHandler(handler, event, {
-          functionName: functionName(LOCAL_STAGE, manifest.service, consumer.handler),
-        });
-      },
-    })),
-  );
-  return startEventBus({ port, host, region: LOCAL_REGION, rules });
 }
