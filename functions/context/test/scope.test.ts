@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { bundledContextLoader } from "../src/adapters/bundled-contexts";
+import { contextCache } from "../src/domain/contexts";
 import { checkScope, matchesScopes, parseScopeQuery, parseScopes } from "../src/domain/scope";
+import { parseTemporalEntity } from "../src/temporal/domain/parse";
 
 const PARQUE_NORTE = "/Madrid/Gardens/ParqueNorte";
 const UNIT_C = "/CompanyA/OrganizationB/UnitC";
@@ -107,6 +110,23 @@ describe("the scope query language", () => {
         status: 400,
         code: "BadRequestData",
         errors: [expect.objectContaining({ field: "scopeQ" })],
+      }),
+    );
+  });
+});
+
+describe("scopes in the temporal API", () => {
+  it("refuses a scope on a temporal entity, naming scope: the history keeps attribute instances only", async () => {
+    // Prepare
+    const ctx = await contextCache(bundledContextLoader).resolve("villamar", undefined);
+    const body = { id: "urn:ngsi-ld:Building:t", type: "Building", scope: PARQUE_NORTE };
+    // Act
+    const attempt = () => parseTemporalEntity(body, ctx, { whole: true });
+    // Assess
+    expect(attempt).toThrow(
+      expect.objectContaining({
+        code: "BadRequestData",
+        errors: [expect.objectContaining({ field: "scope" })],
       }),
     );
   });
