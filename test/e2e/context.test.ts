@@ -256,6 +256,54 @@ describe("the NGSI-LD context broker of the local platform", () => {
     expect(afterDelete.headers.get("NGSILD-Results-Count")).toBe("0");
   });
 
+  it("keeps entity scopes and selects by scopeQ, # and + travelling URL-encoded", async () => {
+    // Prepare
+    const run = crypto.randomUUID().slice(0, 8);
+    const type = `Lifeguard${run}`;
+    const towers = [
+      { id: `urn:ngsi-ld:${type}:north`, type, scope: "/Villamar/Beaches/North" },
+      { id: `urn:ngsi-ld:${type}:south`, type, scope: ["/Villamar/Beaches/South", "/Council/Safety"] },
+      { id: `urn:ngsi-ld:${type}:port`, type, scope: "/Villamar/Port" },
+    ];
+    const query = (scopeQ: string) =>
+      fetch(api(`/entities?type=${type}&scopeQ=${encodeURIComponent(scopeQ)}&options=keyValues`), {
+        headers: asOperator(),
+      });
+    const ids = async (response: Response) => ((await response.json()) as Json[]).map((e) => e.id);
+    // Act
+    const created = await fetch(api("/entityOperations/create"), {
+      method: "POST",
+      headers: asOperator({ "content-type": "application/json" }),
+      body: JSON.stringify(towers),
+    });
+    const beaches = await query("/Villamar/Beaches/#");
+    const oneLevel = await query("/Villamar/+");
+    const both = await query("/Villamar/+/South;/Council/Safety");
+    const invalid = await query("/Villamar/#/North");
+    const removed = await fetch(entityUrl(towers[2]?.id ?? ""), {
+      method: "PATCH",
+      headers: asOperator({ "content-type": "application/merge-patch+json" }),
+      body: JSON.stringify({ scope: "urn:ngsi-ld:null" }),
+    });
+    const anyScope = await query("/#");
+    // Assess
+    expect(created.status).toBe(201);
+    expect(beaches.status).toBe(200);
+    expect(await ids(beaches)).toEqual([towers[0]?.id, towers[1]?.id]);
+    expect(await ids(oneLevel)).toEqual([towers[2]?.id]);
+    expect(await ids(both)).toEqual([towers[1]?.id]);
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({
+      type: `${NGSI_ERRORS}BadRequestData`,
+      errors: [{ field: "scopeQ" }],
+    });
+    expect(removed.status).toBe(204);
+    expect(await anyScope.json()).toEqual([
+      { id: towers[0]?.id, type, scope: "/Villamar/Beaches/North" },
+      { id: towers[1]?.id, type, scope: ["/Villamar/Beaches/South", "/Council/Safety"] },
+    ]);
+  });
+
   it("keeps one destination's entities from another destination's staff", async () => {
     // Prepare
     const id = "urn:ngsi-ld:Beach:Beach-A-Concha-123456";

@@ -50,8 +50,8 @@ const representation = {
 
 const projection = {
   attrs: text("Comma-separated attribute names"),
-  pick: text("Comma-separated members to keep (attribute names, id, type)"),
-  omit: text("Comma-separated members to drop (attribute names, id, type)"),
+  pick: text("Comma-separated members to keep (attribute names, id, type, scope)"),
+  omit: text("Comma-separated members to drop (attribute names, id, type, scope)"),
 };
 
 export const RetrieveEntityQuery = z.strictObject({
@@ -76,6 +76,9 @@ export const QueryEntitiesQuery = z.strictObject({
   id: text("Comma-separated entity ids"),
   idPattern: text("Regular expression over entity ids"),
   q: text('NGSI-LD query language, e.g. temperature>20;status=="open"'),
+  scopeQ: text(
+    "Scope query: /A/B exact, + any one level, a final # the scope and all below (/# any scope); `;` AND, `,` or `|` OR, parentheses",
+  ),
   georel: text(
     "near;maxDistance==<m> | near;minDistance==<m> | within | contains | intersects | disjoint | equals | overlaps",
   ),
@@ -109,11 +112,19 @@ const ContextValue = z
   ])
   .describe("A JSON-LD @context: URL, object or array of them");
 
+/** The scopes of an entity (clause 4.18); checked in depth by the broker. */
+const EntityScope = z
+  .union([z.string(), z.array(z.string())])
+  .describe(
+    "Scope such as /Madrid/Gardens/ParqueNorte, or an array of them; in a merge, urn:ngsi-ld:null removes them",
+  );
+
 /** An entity in normalized or concise form; attributes are further members. */
 export const NgsiEntity = z
   .looseObject({
     id: z.string().describe("URI, e.g. urn:ngsi-ld:Beach:villamar-norte"),
     type: z.union([z.string(), z.array(z.string()).min(1)]),
+    scope: EntityScope.optional(),
     "@context": ContextValue.optional(),
   })
   .describe("NGSI-LD Entity");
@@ -122,6 +133,7 @@ export const NgsiEntityFragment = z
   .looseObject({
     id: z.string().optional(),
     type: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    scope: EntityScope.optional(),
     "@context": ContextValue.optional(),
   })
   .describe("NGSI-LD Entity fragment (attributes to add, update or merge)");
@@ -157,6 +169,7 @@ export const NgsiQuery = z.strictObject({
   pick: z.array(z.string()).max(100).optional(),
   omit: z.array(z.string()).max(100).optional(),
   q: z.string().max(4_000).optional(),
+  scopeQ: z.string().max(2_000).optional(),
   geoQ: NgsiGeoQuery.optional(),
   lang: z.string().optional(),
   "@context": ContextValue.optional(),
@@ -316,6 +329,7 @@ const subscriptionMembers = {
   notificationTrigger: z.array(NotificationTrigger).min(1).max(NOTIFICATION_TRIGGERS.length),
   timeInterval: z.number().positive().max(31_536_000).describe("Seconds between periodic notifications"),
   q: z.string().max(4_000),
+  scopeQ: z.string().max(2_000),
   geoQ: NgsiGeoQuery,
   isActive: z.boolean(),
   expiresAt: z.iso.datetime({ offset: true }),
@@ -336,6 +350,7 @@ export const NgsiSubscription = z
     notificationTrigger: subscriptionMembers.notificationTrigger.optional(),
     timeInterval: subscriptionMembers.timeInterval.optional(),
     q: subscriptionMembers.q.optional(),
+    scopeQ: subscriptionMembers.scopeQ.optional(),
     geoQ: subscriptionMembers.geoQ.optional(),
     isActive: subscriptionMembers.isActive.optional(),
     expiresAt: subscriptionMembers.expiresAt.optional(),
@@ -363,6 +378,7 @@ export const NgsiSubscriptionFragment = z
     notificationTrigger: subscriptionMembers.notificationTrigger.nullable().optional(),
     timeInterval: subscriptionMembers.timeInterval.nullable().optional(),
     q: subscriptionMembers.q.nullable().optional(),
+    scopeQ: subscriptionMembers.scopeQ.nullable().optional(),
     geoQ: subscriptionMembers.geoQ.nullable().optional(),
     isActive: subscriptionMembers.isActive.optional(),
     expiresAt: subscriptionMembers.expiresAt.nullable().optional(),
@@ -456,6 +472,7 @@ export const QueryTemporalEntitiesQuery = z.strictObject({
   id: QueryEntitiesQuery.shape.id,
   idPattern: QueryEntitiesQuery.shape.idPattern,
   q: text("NGSI-LD query language, evaluated on the entities' current state"),
+  scopeQ: text("Scope query, evaluated on the entities' current scopes"),
   georel: QueryEntitiesQuery.shape.georel,
   geometry: QueryEntitiesQuery.shape.geometry,
   coordinates: QueryEntitiesQuery.shape.coordinates,

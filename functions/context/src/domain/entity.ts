@@ -2,12 +2,13 @@ import { type DomainError, isDomainError } from "@sdp/contracts";
 import { invalidData, ngsiError, notFound } from "./errors";
 import { parseGeometry } from "./geo";
 import type { ActiveContext } from "./jsonld";
-import type {
-  Attribute,
-  AttributePatch,
-  AttributeUpdate,
-  EntityInput,
-  Entity as EntityRecord,
+import {
+  type Attribute,
+  type AttributePatch,
+  type AttributeUpdate,
+  type EntityInput,
+  type Entity as EntityRecord,
+  SCOPE,
 } from "./model";
 import { parseAttribute, parseEntity, toAttribute } from "./normalize";
 import {
@@ -161,7 +162,20 @@ function newEntity(input: EntityInput, now: string): EntityRecord {
     const instances = wholeInstances(updates).map((a) => stamp(a, now));
     if (instances.length > 0) attrs[name] = instances;
   }
-  return { id: input.id ?? "", types: input.types ?? [], createdAt: now, modifiedAt: now, attrs };
+  return {
+    id: input.id ?? "",
+    types: input.types ?? [],
+    createdAt: now,
+    modifiedAt: now,
+    ...(input.scope ? { scope: input.scope } : {}),
+    attrs,
+  };
+}
+
+/** Sets or (with `null` or nothing) removes the scopes of an entity. */
+function setScope(entity: EntityRecord, scope: readonly string[] | null | undefined): void {
+  if (scope && scope.length > 0) entity.scope = [...scope];
+  else delete entity.scope;
 }
 
 function cloneEntity(entity: EntityRecord): EntityRecord {
@@ -202,6 +216,11 @@ function appendInto(
 ): UpdateResult {
   const result: UpdateResult = { updated: [], notUpdated: [] };
   if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  if (input.scope) {
+    // Clause 5.6.3: the scopes given replace the entity's, or with noOverwrite are added to them.
+    setScope(entity, noOverwrite ? [...new Set([...(entity.scope ?? []), ...input.scope])] : input.scope);
+    result.updated.push(SCOPE);
+  }
   for (const [name, updates] of Object.entries(input.attrs)) {
     const list = entity.attrs[name] ?? [];
     let changed = false;
@@ -228,6 +247,13 @@ function appendInto(
 /** Replaces existing instances only; instances the entity lacks are reported, not added. */
 function updateInto(entity: EntityRecord, input: EntityInput, now: string): UpdateResult {
   const result: UpdateResult = { updated: [], notUpdated: [] };
+  if (input.scope) {
+    // Clause 5.6.2: like an attribute, the scope is replaced only when the entity has one.
+    if (entity.scope) {
+      setScope(entity, input.scope);
+      result.updated.push(SCOPE);
+    } else result.notUpdated.push({ attributeName: SCOPE, reason: "the entity has no scope" });
+  }
   for (const [name, updates] of Object.entries(input.attrs)) {
     const list = entity.attrs[name] ?? [];
     let changed = false;
@@ -250,6 +276,7 @@ function updateInto(entity: EntityRecord, input: EntityInput, now: string): Upda
 /** Merge-patch of an entity (clause 5.6.17): patches merge, NGSI-LD Nulls delete, new attributes are added. */
 function mergeInto(entity: EntityRecord, input: EntityInput, now: string): void {
   if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  if (input.scope !== undefined) setScope(entity, input.scope);
   for (const [name, updates] of Object.entries(input.attrs)) {
     const list = entity.attrs[name] ?? [];
     for (const update of updates) {
@@ -324,6 +351,8 @@ export const Entity = {
         });
       }
       entity.types = input.types ?? entity.types;
+      // Replacing an entity replaces its scopes too: a replacement without scope has none.
+      setScope(entity, input.scope);
       entity.attrs = fresh.attrs;
       entity.modifiedAt = now;
     });

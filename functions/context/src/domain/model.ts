@@ -10,6 +10,8 @@ export const NGSI_LD = "https://uri.etsi.org/ngsi-ld/";
 export const NGSI_LD_NULL = "urn:ngsi-ld:null";
 /** Expanded names of the GeoProperties NGSI-LD predefines. */
 export const LOCATION = `${NGSI_LD}location`;
+/** The expanded name of the entity member `scope` (clause 4.18): not an attribute. */
+export const SCOPE = `${NGSI_LD}scope`;
 export const GEO_PROPERTY_NAMES: ReadonlySet<string> = new Set([
   LOCATION,
   `${NGSI_LD}observationSpace`,
@@ -68,6 +70,8 @@ export interface Entity {
   types: string[];
   createdAt: string;
   modifiedAt: string;
+  /** Scopes (clause 4.18), such as `/Madrid/Gardens`: absent, or at least one, without repeats. */
+  scope?: string[];
   /** Instances of each attribute by expanded name; at most one instance without datasetId. */
   attrs: Record<string, Attribute[]>;
 }
@@ -99,6 +103,8 @@ export type AttributeUpdate =
 export interface EntityInput {
   id?: string;
   types?: string[];
+  /** Scopes given; `null` (the NGSI-LD Null, in merges) removes the entity's scopes. */
+  scope?: string[] | null;
   attrs: Record<string, AttributeUpdate[]>;
 }
 

@@ -14,7 +14,9 @@ import {
   type LanguageMap,
   NGSI_LD,
   NGSI_LD_NULL,
+  SCOPE,
 } from "./model";
+import { parseScopes } from "./scope";
 
 /**
  * Reads NGSI-LD payloads (normalized or concise, clause 4.5) into the internal model, expanding every
@@ -418,6 +420,18 @@ function attributeInstances(raw: unknown, name: string, field: string, where: Wh
   return updates;
 }
 
+/** The entity member `scope` (clause 4.18): scopes, or in a merge the NGSI-LD Null that removes them. */
+function scope(value: unknown, field: string, partial: boolean, input: EntityInput, out: Collector): void {
+  if (value === NGSI_LD_NULL) {
+    if (partial) input.scope = null;
+    else out.add(field, `the NGSI-LD Null (${NGSI_LD_NULL}) is only allowed in merges and partial updates`);
+    return;
+  }
+  const parsed = parseScopes(value);
+  if (parsed.ok) input.scope = parsed.scopes;
+  else out.add(field, parsed.reason);
+}
+
 /** Reads an entity (or entity fragment) payload. Throws BadRequestData listing every problem. */
 export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOptions): EntityInput {
   const out = new Collector();
@@ -451,10 +465,6 @@ export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOpti
   const where: Where = { ctx, out, partial: options.partial, depth: 0 };
   for (const [key, value] of Object.entries(raw)) {
     if (key === "id" || key === "type" || key === "@context" || SYSTEM_MEMBERS.has(key)) continue;
-    if (key === "scope") {
-      out.add(key, "entity scopes are not supported by this broker yet");
-      continue;
-    }
     const problem = checkName(key);
     if (problem) {
       out.add(key, problem);
@@ -462,6 +472,10 @@ export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOpti
     }
     const name = expandTerm(ctx, key);
     if (SYSTEM_IRIS.has(name)) continue;
+    if (name === SCOPE) {
+      scope(value, key, options.partial, input, out);
+      continue;
+    }
     if (RESERVED_IRIS.has(name) || name.startsWith("@")) {
       out.add(key, `${key} is a reserved NGSI-LD member name and cannot name an attribute`);
       continue;

@@ -17,6 +17,7 @@ import { type Attribute, type Entity, type Geometry, LOCATION } from "./model";
 import { checkName, isUri } from "./normalize";
 import type { EntityStore, StoredEntity } from "./ports";
 import { type AttributePath, evaluate, parseQuery, pathsOf, type QueryExpression } from "./query-language";
+import { matchesScopes, parseScopeQuery, type ScopeExpression } from "./scope";
 import {
   candidateTypes,
   mapTypes,
@@ -53,6 +54,8 @@ export interface EntityQuery {
   /** Expanded names: only entities with at least one of them match. */
   readonly attrs?: readonly string[];
   readonly q?: QueryExpression;
+  /** The scope query (clause 4.19): only entities whose scopes match. */
+  readonly scope?: ScopeExpression;
   readonly geo?: GeoQuery;
   readonly limit: number;
   readonly offset: number;
@@ -78,6 +81,7 @@ export interface QueryParameters {
   readonly idPattern?: string;
   readonly attrs?: string;
   readonly q?: string;
+  readonly scopeQ?: string;
   readonly georel?: string;
   readonly geometry?: string;
   readonly coordinates?: string;
@@ -238,11 +242,12 @@ export function parseQueryParameters(ctx: ActiveContext, p: QueryParameters): En
   const idPattern = p.idPattern === undefined ? undefined : parseIdPattern(p.idPattern, "idPattern");
   const attrs = p.attrs === undefined ? undefined : expandNames(ctx, p.attrs, "attrs");
   const q = p.q === undefined ? undefined : parseQ(ctx, p.q);
+  const scope = p.scopeQ === undefined ? undefined : parseScopeQuery(p.scopeQ, "scopeQ");
   const geo = parseGeoQuery(ctx, p);
-  if (!types && !ids && !idPattern && !attrs && !q && !geo) {
+  if (!types && !ids && !idPattern && !attrs && !q && !scope && !geo) {
     throw ngsiError(
       "BadRequestData",
-      "a query needs at least one of type, id, idPattern, attrs, q or a geo-query (georel, geometry, coordinates)",
+      "a query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query (georel, geometry, coordinates)",
     );
   }
   const selector: EntitySelector = {
@@ -254,6 +259,7 @@ export function parseQueryParameters(ctx: ActiveContext, p: QueryParameters): En
     selectors: Object.keys(selector).length > 0 ? [selector] : [],
     ...(attrs ? { attrs } : {}),
     ...(q ? { q } : {}),
+    ...(scope ? { scope } : {}),
     ...(geo ? { geo } : {}),
     ...paging(p),
   };
@@ -394,6 +400,7 @@ export function matches(entity: Entity, query: EntityQuery): boolean {
   if (query.selectors.length > 0 && !query.selectors.some((s) => matchesSelector(entity, s))) return false;
   if (query.attrs && !query.attrs.some((name) => (entity.attrs[name]?.length ?? 0) > 0)) return false;
   if (query.q && !evaluate(query.q, (path) => resolvePath(entity, path))) return false;
+  if (query.scope && !matchesScopes(query.scope, entity.scope ?? [])) return false;
   if (query.geo && !matchesGeo(entity, query.geo)) return false;
   return true;
 }
@@ -511,15 +518,17 @@ export function parseQueryBody(
   });
   const attrs = query.attrs === undefined ? undefined : expandNames(ctx, query.attrs.join(","), "attrs");
   const q = query.q === undefined ? undefined : parseQ(ctx, query.q);
+  const scope = query.scopeQ === undefined ? undefined : parseScopeQuery(query.scopeQ, "scopeQ");
   const geo = query.geoQ ? parseGeoQuery(ctx, query.geoQ) : undefined;
-  if (selectors.length === 0 && !attrs && !q && !geo) {
-    throw ngsiError("BadRequestData", "a query needs at least one of entities, attrs, q or geoQ");
+  if (selectors.length === 0 && !attrs && !q && !scope && !geo) {
+    throw ngsiError("BadRequestData", "a query needs at least one of entities, attrs, q, scopeQ or geoQ");
   }
   return {
     request: {
       selectors,
       ...(attrs ? { attrs } : {}),
       ...(q ? { q } : {}),
+      ...(scope ? { scope } : {}),
       ...(geo ? { geo } : {}),
       ...paging(p),
     },

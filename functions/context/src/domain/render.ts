@@ -16,7 +16,7 @@ export interface View {
   readonly format: Format;
   readonly sysAttrs: boolean;
   readonly lang?: LanguagePreference;
-  /** Expanded attribute names to include (`attrs`, `pick`); `id` and `type` for those members. */
+  /** Expanded attribute names to include (`attrs`, `pick`); `id`, `type` and `scope` for those members. */
   readonly pick?: ReadonlySet<string>;
   readonly omit?: ReadonlySet<string>;
 }
@@ -151,6 +151,9 @@ export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): Js
   const out: JsonObject = {};
   if (includes(view, "id")) out.id = entity.id;
   if (includes(view, "type")) out.type = compactTypes(ctx, entity.types);
+  // The scope is an entity member, not an attribute: the same in every representation (clause 4.18).
+  if (entity.scope && entity.scope.length > 0 && includes(view, "scope"))
+    out.scope = entity.scope.length === 1 ? (entity.scope[0] ?? "") : [...entity.scope];
   if (view.sysAttrs && view.format !== "keyValues" && view.pick === undefined) {
     out.createdAt = entity.createdAt;
     out.modifiedAt = entity.modifiedAt;

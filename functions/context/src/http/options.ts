@@ -40,7 +40,7 @@ function members(ctx: ActiveContext, text: string, field: string): Set<string> {
   return new Set(
     text.split(",").map((name) => {
       const trimmed = name.trim();
-      if (trimmed === "id" || trimmed === "type") return trimmed;
+      if (trimmed === "id" || trimmed === "type" || trimmed === "scope") return trimmed;
       const problem = checkName(trimmed);
       if (problem) throw invalid(field, `${JSON.stringify(trimmed)}: ${problem}`);
       return expandTerm(ctx, trimmed);
@@ -67,7 +67,9 @@ export function parseView(
     throw invalid("pick", "pick and attrs cannot be used together");
   let pick: Set<string> | undefined;
   if (p.pick !== undefined) pick = members(ctx, p.pick, "pick");
-  else if (p.attrs !== undefined) pick = new Set(["id", "type", ...expandNames(ctx, p.attrs, "attrs")]);
+  // attrs selects attributes; id, type and scope are members of the entity and stay.
+  else if (p.attrs !== undefined)
+    pick = new Set(["id", "type", "scope", ...expandNames(ctx, p.attrs, "attrs")]);
   const lang = p.lang === undefined ? undefined : parseLanguagePreference(p.lang);
   if (p.lang !== undefined && !lang)
     throw invalid("lang", "must be language ranges such as fr,en;q=0.8 or *");

@@ -3,6 +3,7 @@ import type { ActiveContext } from "../domain/jsonld";
 import type { Attribute, Entity } from "../domain/model";
 import { type EntityQuery, type EntitySelector, matches, parseIdPattern, parseQ } from "../domain/query";
 import type { QueryExpression } from "../domain/query-language";
+import { parseScopeQuery } from "../domain/scope";
 import { type Subscription, stateOf } from "./model";
 
 /**
@@ -26,6 +27,8 @@ export interface EntityChange {
   readonly attributes: AttributeChanges;
   /** Whether the entity's types changed. */
   readonly typesChanged: boolean;
+  /** Whether the entity's scopes changed (an entity update too, though not an attribute change). */
+  readonly scopeChanged: boolean;
   /** When the change happened (ISO 8601). */
   readonly at: string;
 }
@@ -57,6 +60,7 @@ export function describeChange(
       previous: before,
       attributes: { created: [], updated: [], deleted: Object.keys(before.attrs) },
       typesChanged: false,
+      scopeChanged: false,
       at,
     };
   }
@@ -66,6 +70,7 @@ export function describeChange(
       entity: after,
       attributes: { created: Object.keys(after.attrs), updated: [], deleted: [] },
       typesChanged: false,
+      scopeChanged: false,
       at,
     };
   }
@@ -85,6 +90,7 @@ export function describeChange(
     previous: before,
     attributes: { created, updated, deleted },
     typesChanged: canonical(before.types) !== canonical(after.types),
+    scopeChanged: canonical(before.scope ?? []) !== canonical(after.scope ?? []),
     at,
   };
 }
@@ -103,7 +109,7 @@ export function triggerFires(subscription: Subscription, change: EntityChange): 
     case "updated": {
       if (triggers.has("entityUpdated")) {
         const all = [...created, ...updated, ...deleted];
-        if (hits(all) || (watched === undefined && change.typesChanged)) return true;
+        if (hits(all) || (watched === undefined && (change.typesChanged || change.scopeChanged))) return true;
       }
       if (triggers.has("attributeCreated") && hits(created)) return true;
       if (triggers.has("attributeUpdated") && hits(updated)) return true;
@@ -131,11 +137,13 @@ export function compile(subscription: Subscription, qContext: ActiveContext): Co
   }));
   const q: QueryExpression | undefined =
     subscription.q === undefined ? undefined : parseQ(qContext, subscription.q);
+  const scope = subscription.scopeQ === undefined ? undefined : parseScopeQuery(subscription.scopeQ);
   return {
     subscription,
     query: {
       selectors,
       ...(q ? { q } : {}),
+      ...(scope ? { scope } : {}),
       ...(subscription.geoQ ? { geo: subscription.geoQ } : {}),
       limit: 1,
       offset: 0,
@@ -144,7 +152,7 @@ export function compile(subscription: Subscription, qContext: ActiveContext): Co
   };
 }
 
-/** Whether the entity is one the subscription is about: selectors, q and geoQ (clause 5.11). */
+/** Whether the entity is one the subscription is about: selectors, q, scopeQ and geoQ (clause 5.11). */
 export const selects = (compiled: CompiledSubscription, entity: Entity) => matches(entity, compiled.query);
 
 export const isActive = (subscription: Subscription, now: string) => stateOf(subscription, now) === "active";

@@ -57,6 +57,8 @@ export interface Subscription {
   /** The query as written, read with `qContext`. */
   readonly q?: string;
   readonly qContext?: Json;
+  /** The scope query as written (clause 4.19); it names no terms, so no @context is needed. */
+  readonly scopeQ?: string;
   readonly geoQ?: GeoQuery;
   readonly isActive: boolean;
   readonly expiresAt?: string;

@@ -46,7 +46,7 @@ function viewOf(subscription: Subscription): View {
     format: n.format,
     sysAttrs: n.sysAttrs,
     ...(lang ? { lang } : {}),
-    ...(n.attributes ? { pick: new Set(["id", "type", ...n.attributes]) } : {}),
+    ...(n.attributes ? { pick: new Set(["id", "type", "scope", ...n.attributes]) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Json } from "../domain/model";
 import { checkName, isUri } from "../domain/normalize";
 import { parseGeoQuery, parseIdPattern, parseQ } from "../domain/query";
 import { parseLanguagePreference } from "../domain/render";
+import { parseScopeQuery } from "../domain/scope";
 import { candidateTypes, mapTypes, parseTypeSelection } from "../domain/type-selection";
 import { checkEndpointInfo, type NetworkPolicy, parseEndpointUri } from "./endpoint";
 import {
@@ -164,6 +165,11 @@ function q(text: string, w: WriteContext, problems: Problems): Pick<Subscription
   return { q: text, ...(qContext === undefined ? {} : { qContext }) };
 }
 
+function scopeQ(text: string, problems: Problems): string | undefined {
+  const parsed = problems.attempt("body.scopeQ", () => parseScopeQuery(text, "body.scopeQ"));
+  return parsed === undefined ? undefined : text;
+}
+
 function lang(text: string, problems: Problems): string | undefined {
   if (!parseLanguagePreference(text)) {
     problems.add("body.lang", "must be language ranges such as fr,en;q=0.8 or *");
@@ -230,6 +236,7 @@ export function parseSubscription(body: unknown, w: WriteContext, uniqueId: () =
   const target = endpoint(raw.notification.endpoint, w, problems);
   const geo = raw.geoQ ? geoQ(raw.geoQ, w.ctx, problems) : undefined;
   const query = raw.q === undefined ? {} : q(raw.q, w, problems);
+  const scopeQuery = raw.scopeQ === undefined ? undefined : scopeQ(raw.scopeQ, problems);
   const language = raw.lang === undefined ? undefined : lang(raw.lang, problems);
   const explicitContext =
     raw.jsonldContext === undefined ? undefined : jsonldContext(raw.jsonldContext, problems);
@@ -250,6 +257,7 @@ export function parseSubscription(body: unknown, w: WriteContext, uniqueId: () =
     notificationTrigger: uniqueTriggers(raw.notificationTrigger ?? DEFAULT_TRIGGERS),
     ...(raw.timeInterval === undefined ? {} : { timeInterval: raw.timeInterval }),
     ...query,
+    ...(scopeQuery === undefined ? {} : { scopeQ: scopeQuery }),
     ...(geo ? { geoQ: geo } : {}),
     isActive: raw.isActive ?? true,
     ...(raw.expiresAt === undefined ? {} : { expiresAt: new Date(raw.expiresAt).toISOString() }),
@@ -304,6 +312,11 @@ export function patchSubscription(current: Subscription, body: unknown, w: Write
   } else if (raw.q !== undefined) {
     remove("qContext");
     Object.assign(next, q(raw.q, w, problems));
+  }
+  if (raw.scopeQ === null) remove("scopeQ");
+  else if (raw.scopeQ !== undefined) {
+    const scopeQuery = scopeQ(raw.scopeQ, problems);
+    if (scopeQuery !== undefined) next.scopeQ = scopeQuery;
   }
   if (raw.geoQ === null) remove("geoQ");
   else if (raw.geoQ !== undefined) {

@@ -85,6 +85,7 @@ export function renderSubscription(
     notificationTrigger: [...s.notificationTrigger],
     ...(s.timeInterval === undefined ? {} : { timeInterval: s.timeInterval }),
     ...(s.q === undefined ? {} : { q: s.q }),
+    ...(s.scopeQ === undefined ? {} : { scopeQ: s.scopeQ }),
     ...(s.geoQ ? { geoQ: renderGeoQ(s.geoQ, ctx) } : {}),
     isActive: s.isActive,
     status: stateOf(s, options.now),

@@ -62,6 +62,7 @@ const SubscriptionSchema = z.object({
   timeInterval: z.number().optional(),
   q: z.string().optional(),
   qContext: JsonValue.optional(),
+  scopeQ: z.string().optional(),
   geoQ: z
     .object({
       georel: z.union([

@@ -27,6 +27,7 @@ const EntitySchema = z.object({
   types: z.array(z.string()).min(1),
   createdAt: z.string(),
   modifiedAt: z.string(),
+  scope: z.array(z.string()).min(1).optional(),
   attrs: z.record(z.string(), z.array(AttributeValueSchema)),
 });
 const EntityImage = z.object({ [EntityKeys.sk]: z.literal(ENTITY_SK), doc: z.string() });

@@ -49,6 +49,12 @@ export function parseTemporalEntity(
     });
     id = input.id;
     types = input.types;
+    // The history keeps attribute instances only: scopes are set through the entity API.
+    if (input.scope !== undefined)
+      problems.push({
+        field: "scope",
+        reason: "is not kept by the temporal API: set it with the entity API",
+      });
   });
   const attrs: Record<string, Attribute[]> = {};
   for (const [key, value] of Object.entries(raw)) {

@@ -97,6 +97,7 @@ const byIdsOnly = (query: EntityQuery) =>
   query.selectors.length > 0 &&
   query.selectors.every((s) => s.ids !== undefined && !s.idPattern && !s.types) &&
   !query.q &&
+  !query.scope &&
   !query.geo &&
   !query.attrs;
 
