@@ -189,7 +189,7 @@ export const tenantsManifest = defineService({
       responses: {
         200: { description: "The destination with its new settings", schema: Tenant },
         404: { description: "Unknown slug" },
-        409: { description: "The destination is offboarding or offboarded, or kept changing meanwhile" },
+        409: { description: "The destination is provisioning, offboarding or offboarded, or kept changing" },
       },
     },
     {

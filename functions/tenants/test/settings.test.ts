@@ -34,6 +34,7 @@ describe("the settings of a destination", () => {
     const deps = await registry();
     const slug = uniqueSlug();
     const created = await Tenant.create(deps, onboarding(slug));
+    await deps.store.transition(slug, "provisioning", "active", {});
     // Act
     const set = await Tenant.configure(
       deps,
@@ -83,33 +84,38 @@ describe("the settings of a destination", () => {
     });
   });
 
-  it("cannot change while the destination is offboarding or once it is offboarded, nor of an unknown one", async () => {
+  it("cannot change while the destination is provisioning or offboarding, nor of an unknown one", async () => {
     // Prepare
     const deps = await registry();
-    const slug = uniqueSlug();
-    await Tenant.create(deps, onboarding(slug, { settings: { historyRetentionDays: 10 } }));
-    await deps.store.transition(slug, "provisioning", "offboarding", {});
+    const [provisioning, leaving] = [uniqueSlug(), uniqueSlug()];
+    for (const slug of [provisioning, leaving])
+      await Tenant.create(deps, onboarding(slug, { settings: { historyRetentionDays: 10 } }));
+    await deps.store.transition(leaving, "provisioning", "offboarding", {});
     const update = UpdateTenantRequest.parse({ settings: { historyRetentionDays: 20 } });
     // Act
-    const offboarding = Tenant.configure(deps, slug, update);
+    const whileProvisioning = Tenant.configure(deps, provisioning, update);
+    const whileOffboarding = Tenant.configure(deps, leaving, update);
     const unknown = Tenant.configure(deps, uniqueSlug(), update);
     // Assess
-    await expect(offboarding).rejects.toMatchObject({ status: 409, code: "invalid-state" });
+    await expect(whileProvisioning).rejects.toMatchObject({ status: 409, code: "invalid-state" });
+    await expect(whileOffboarding).rejects.toMatchObject({ status: 409, code: "invalid-state" });
     await expect(unknown).rejects.toMatchObject({ status: 404 });
-    expect((await Tenant.get(deps, slug)).settings).toEqual({ historyRetentionDays: 10 });
+    expect((await Tenant.get(deps, provisioning)).settings).toEqual({ historyRetentionDays: 10 });
+    expect((await Tenant.get(deps, leaving)).settings).toEqual({ historyRetentionDays: 10 });
   });
 
   it("are replaced only over the record they were read from: a stale write changes nothing", async () => {
     // Prepare
     const deps = await registry();
     const slug = uniqueSlug();
-    const created = await Tenant.create(deps, onboarding(slug));
+    await Tenant.create(deps, onboarding(slug));
+    await deps.store.transition(slug, "provisioning", "active", { updatedAt: "2024-01-01T00:00:00.000Z" });
     await Tenant.configure(deps, slug, UpdateTenantRequest.parse({ settings: { historyRetentionDays: 30 } }));
     // Act
     const stale = await deps.store.replaceSettings(
       slug,
       { historyRetentionDays: 1 },
-      { seenUpdatedAt: created.updatedAt, statuses: ["provisioning"] },
+      { seenUpdatedAt: "2024-01-01T00:00:00.000Z", statuses: ["active"] },
       "2099-01-01T00:00:00.000Z",
     );
     // Assess

@@ -60,10 +60,12 @@ function archiveJson(value: unknown): string {
 }
 
 /**
- * States in which a destination's settings may change: not while its data is being exported and
- * removed, nor after (the record then only documents what was archived).
+ * States in which a destination's settings may change. Not while it is provisioning: every write of a
+ * `provisioning` record reaches the registry's stream and would start provisioning again (settings
+ * are given at onboarding for that). Not while its data is exported and removed, nor after (the
+ * record then only documents what was archived).
  */
-const CONFIGURABLE: readonly TenantStatus[] = ["provisioning", "active", "suspended", "failed"];
+const CONFIGURABLE: readonly TenantStatus[] = ["active", "suspended", "failed"];
 /** Attempts at a settings change that keeps meeting concurrent changes of the same record. */
 const CONFIGURE_ATTEMPTS = 3;
 
