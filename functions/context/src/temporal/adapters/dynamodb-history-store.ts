@@ -119,6 +119,9 @@ export interface HistoryStoreOptions {
   readonly now?: () => Date;
 }
 
+/** Before year 0, `toISOString` leaves the four-digit form the sort keys compare as text. */
+const YEAR_ZERO_MS = Date.parse("0000-01-01T00:00:00.000Z");
+
 const epochSeconds = (time: string | Date) =>
   Math.floor((typeof time === "string" ? Date.parse(time) : time.getTime()) / 1000);
 
@@ -152,10 +155,8 @@ export function buildDynamoDbHistoryStore(
    * instances are not expired (`expired` counts in whole seconds, as TTL does).
    */
   const retainedFrom = (retentionSeconds: number) => {
-    const seconds = epochSeconds(now()) - retentionSeconds + 1;
-    return seconds * 1000 < Date.parse("0000-01-01T00:00:00.000Z")
-      ? undefined
-      : new Date(seconds * 1000).toISOString();
+    const ms = (epochSeconds(now()) - retentionSeconds + 1) * 1000;
+    return ms < YEAR_ZERO_MS ? undefined : new Date(ms).toISOString();
   };
 
   function instanceKey(instance: HistoryInstance): Item {
