@@ -183,6 +183,88 @@ describe("the temporal API of the local platform", () => {
     expect(asObject(answer.body).type).toBe("https://uri.etsi.org/ngsi-ld/errors/BadRequestData");
   });
 
+  it("keeps a destination's history for the retention set over the tenants API, audited", async () => {
+    // Prepare
+    const slug = `ret-${crypto.randomUUID().slice(0, 8)}`;
+    const platformApi = (path: string, init: { method?: string; body?: unknown; tenant?: string } = {}) =>
+      fetch(`${platform.summary.api}${path}`, {
+        method: init.method ?? "GET",
+        headers: {
+          authorization: `Bearer ${platform.summary.adminToken}`,
+          ...(init.body === undefined ? {} : json),
+          ...(init.tenant ? { "NGSILD-Tenant": init.tenant } : {}),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    const onboarded = await platformApi("/platform/tenants", {
+      method: "POST",
+      body: { slug, name: "Retention E2E", settings: { historyRetentionDays: 36_500 } },
+    });
+    const active = await eventually(
+      async () => asObject(await (await platformApi(`/platform/tenants/${slug}`)).json()),
+      (tenant) => tenant.status !== "provisioning",
+      60_000,
+    );
+    const id = `urn:ngsi-ld:Beach:e2e-retention-${crypto.randomUUID()}`;
+    const daysAgo = (days: number) => new Date(base - days * 86_400_000).toISOString();
+    // Act
+    const refused = await platformApi(`/platform/tenants/${slug}`, {
+      method: "PATCH",
+      body: { settings: { historyRetentionDays: 0 } },
+    });
+    const patched = await platformApi(`/platform/tenants/${slug}`, {
+      method: "PATCH",
+      body: { settings: { historyRetentionDays: 2 } },
+    });
+    const read = asObject(await (await platformApi(`/platform/tenants/${slug}`)).json());
+    const created = await fetch(api("/temporal/entities"), {
+      method: "POST",
+      headers: { ...headers(json), "NGSILD-Tenant": slug },
+      body: JSON.stringify({
+        id,
+        type: "Beach",
+        occupancy: [3, 1, 0].map((days, value) => ({
+          type: "Property",
+          value,
+          observedAt: daysAgo(days),
+        })),
+      }),
+    });
+    const history = await fetch(api(`/temporal/entities/${encodeURIComponent(id)}?options=temporalValues`), {
+      headers: { ...headers(), "NGSILD-Tenant": slug },
+    });
+    const audit = asObject(await (await platformApi("/destination/audit?limit=50", { tenant: slug })).json());
+    // Assess
+    expect(onboarded.status).toBe(202);
+    expect(active).toMatchObject({ status: "active", settings: { historyRetentionDays: 36_500 } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("content-type")).toContain("application/problem+json");
+    expect(asList(asObject(await refused.json()).errors).map((e) => asObject(e).field)).toEqual([
+      "body.settings.historyRetentionDays",
+    ]);
+    expect(patched.status).toBe(200);
+    expect(asObject(await patched.json()).settings).toEqual({ historyRetentionDays: 2 });
+    expect(read.settings).toEqual({ historyRetentionDays: 2 });
+    expect(created.status).toBe(201);
+    expect(history.status).toBe(200);
+    // The instance observed three days ago is past the two days kept; the others are answered.
+    expect(asObject(asObject(await history.json()).occupancy).values).toEqual([
+      [1, daysAgo(1)],
+      [2, daysAgo(0)],
+    ]);
+    const updates = asList(audit.items)
+      .map(asObject)
+      .filter((entry) => asObject(entry.action).operationId === "updateTenant");
+    expect(
+      updates.map((entry) => [asObject(entry.action).resourceId, asObject(entry.outcome).status]),
+    ).toEqual(
+      expect.arrayContaining([
+        [slug, 200],
+        [slug, 400],
+      ]),
+    );
+  }, 90_000);
+
   it("makes an MQTT measurement current state and history, keeping the newest value when an older one arrives late", async () => {
     // Prepare
     const demo = platform.summary.demoDevice;

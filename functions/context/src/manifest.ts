@@ -35,6 +35,7 @@ import {
   RetrieveTemporalEntityQuery,
   SubscriptionIdParams,
   TemporalInstanceParams,
+  TenantRegistry,
   UpdateResult,
   WriteOptionsQuery,
 } from "@sdp/contracts";
@@ -143,6 +144,14 @@ export const contextManifest = defineService({
     },
   ],
   queues: [{ purpose: CONTEXT_DEAD_LETTER_QUEUE }],
+  reads: [
+    {
+      service: TenantRegistry.service,
+      tablePurpose: TenantRegistry.purpose,
+      scope: "platform",
+      why: "reads each destination's settings.historyRetentionDays (cached for a minute) for the history's TTL and reads",
+    },
+  ],
   streamConsumers: [
     {
       // Every change of an entity becomes attribute instances in the destination's history.

@@ -36,6 +36,7 @@ import {
   TouristProfile,
   TouristSignUpRequest,
   UpdateSmeRequest,
+  UpdateTenantRequest,
 } from "@sdp/contracts";
 import { z } from "zod";
 import {
@@ -175,6 +176,20 @@ export const tenantsManifest = defineService({
       responses: {
         200: { description: "The destination", schema: Tenant },
         404: { description: "Unknown slug" },
+      },
+    },
+    {
+      operationId: "updateTenant",
+      summary: "Change a destination's settings (merge-patch: null returns a setting to the default)",
+      method: "PATCH",
+      path: "/platform/tenants/{slug}",
+      auth: platformAdmin,
+      handler: handler("updateTenant"),
+      request: { params: TenantSlugParams, body: UpdateTenantRequest },
+      responses: {
+        200: { description: "The destination with its new settings", schema: Tenant },
+        404: { description: "Unknown slug" },
+        409: { description: "The destination is provisioning, offboarding or offboarded, or kept changing" },
       },
     },
     {

@@ -46,6 +46,21 @@ export const TenantContact = z.strictObject({
   email: z.email(),
 });
 
+/**
+ * Bounds of a destination's history retention, in days (the context service's temporal API keeps each
+ * attribute instance this long after its time; docs/context-broker.md, "Retention").
+ */
+export const HistoryRetentionDays = z.number().int().min(1).max(36_500);
+
+const settingsFields = { historyRetentionDays: HistoryRetentionDays.optional() };
+
+/**
+ * Settings of a destination that other services apply (each setting absent: the deployment's default),
+ * as the registry holds them. A published contract: the context service reads `historyRetentionDays`.
+ */
+export const DestinationSettings = z.object(settingsFields);
+export type DestinationSettings = z.infer<typeof DestinationSettings>;
+
 /** Body of `POST /platform/tenants`. Unknown fields are refused, not ignored. */
 export const CreateTenantRequest = z
   .strictObject({
@@ -60,6 +75,7 @@ export const CreateTenantRequest = z
     timeZone: TimeZone.default("UTC"),
     tier: TenantTier.default("standard"),
     contact: TenantContact.optional(),
+    settings: z.strictObject(settingsFields).optional(),
   })
   .transform((request) => ({
     ...request,
@@ -76,6 +92,7 @@ export const Tenant = z.object({
   timeZone: z.string(),
   tier: TenantTier,
   contact: TenantContact.optional(),
+  settings: DestinationSettings.optional(),
   status: TenantStatus,
   statusReason: z.string().optional(),
   resources: z.array(z.string()),
@@ -84,6 +101,17 @@ export const Tenant = z.object({
   updatedAt: z.iso.datetime(),
 });
 export type Tenant = z.infer<typeof Tenant>;
+
+/**
+ * Body of `PATCH /platform/tenants/{slug}` (merge-patch semantics): each setting given is changed, a
+ * `null` one returns to the deployment's default, an absent one stays as it is.
+ */
+export const UpdateTenantRequest = z.strictObject({
+  settings: z
+    .strictObject({ historyRetentionDays: HistoryRetentionDays.nullable().optional() })
+    .refine((settings) => Object.keys(settings).length > 0, "must change at least one setting"),
+});
+export type UpdateTenantRequest = z.infer<typeof UpdateTenantRequest>;
 
 export const TenantSlugParams = z.strictObject({ slug: TenantSlug });
 

@@ -16,6 +16,9 @@ export const HistoryKeys = {
 /** The context service's dead-letter queue: records its stream consumers can never process. */
 export const CONTEXT_DEAD_LETTER_QUEUE = "dead-letters";
 
-/** Days an attribute instance is kept, counted from its time; unset: `DEFAULT_RETENTION_DAYS`. */
+/**
+ * The deployment's default retention: days an attribute instance is kept, counted from its time, for
+ * destinations without `settings.historyRetentionDays` of their own (unset: `DEFAULT_RETENTION_DAYS`).
+ */
 export const HISTORY_RETENTION_ENV = "SDP_CONTEXT_HISTORY_RETENTION_DAYS";
 export const DEFAULT_RETENTION_DAYS = 730;

@@ -1,13 +1,22 @@
 import { createDocumentClient } from "@sdp/aws";
-import { Env, platformQueueEnvName, Stage, tableName } from "@sdp/contracts";
+import {
+  Env,
+  platformQueueEnvName,
+  platformTableEnvName,
+  Stage,
+  TenantRegistry,
+  tableName,
+} from "@sdp/contracts";
 import { lazyConfig, loadConfigValue, Scope } from "@sdp/kernel";
 import { z } from "zod";
 import { CONTEXT_SERVICE } from "../keys";
 import { type DeadLetterSink, deadLetterSinkFor } from "../streams/dead-letters";
 import { contextDeps } from "../wiring";
 import { buildDynamoDbHistoryStore } from "./adapters/dynamodb-history-store";
-import type { TemporalDeps } from "./domain/ports";
+import { buildDynamoDbRetentionSettings } from "./adapters/dynamodb-retention-settings";
+import type { RetentionPolicy, TemporalDeps } from "./domain/ports";
 import type { RecorderDeps } from "./domain/recorder";
+import { cachedRetention } from "./domain/retention";
 import {
   CONTEXT_DEAD_LETTER_QUEUE,
   DEFAULT_RETENTION_DAYS,
@@ -39,6 +48,27 @@ export function deadLetterSink(): DeadLetterSink {
 
 export const temporalStage = () => temporalConfig()[Env.stage];
 
+/** The variable naming the tenants service's registry, which the manifest's `reads` declare. */
+export const REGISTRY_TABLE_ENV = platformTableEnvName(TenantRegistry.service, TenantRegistry.purpose);
+
+/**
+ * Each destination's retention: its `settings.historyRetentionDays` in the registry, else the
+ * deployment's default (`SDP_CONTEXT_HISTORY_RETENTION_DAYS`), remembered per container for a minute.
+ * The registry's name is read when the first destination is asked for.
+ */
+function retentionPolicy(client: ReturnType<typeof createDocumentClient>): RetentionPolicy {
+  let policy: RetentionPolicy | undefined;
+  return {
+    days(tenant) {
+      policy ??= cachedRetention(
+        buildDynamoDbRetentionSettings(client, loadConfigValue(REGISTRY_TABLE_ENV, z.string().min(3))),
+        { defaultDays: temporalConfig()[HISTORY_RETENTION_ENV] },
+      );
+      return policy.days(tenant);
+    },
+  };
+}
+
 let shared: TemporalDeps | undefined;
 
 /**
@@ -48,14 +78,15 @@ let shared: TemporalDeps | undefined;
 export function temporalDeps(): TemporalDeps {
   if (shared) return shared;
   const client = createDocumentClient();
+  const retention = retentionPolicy(client);
   shared = {
     ...contextDeps(),
     history: () => {
-      const config = temporalConfig();
+      const tenant = Scope.tenant();
       return buildDynamoDbHistoryStore(
         client,
-        tableName(config[Env.stage], Scope.tenant(), CONTEXT_SERVICE, HISTORY_TABLE),
-        { retentionDays: config[HISTORY_RETENTION_ENV] },
+        tableName(temporalStage(), tenant, CONTEXT_SERVICE, HISTORY_TABLE),
+        { retentionDays: () => retention.days(tenant) },
       );
     },
   };

@@ -103,6 +103,37 @@ export function buildDynamoDbTenantStore(client: DynamoDBDocumentClient, table: 
         throw error;
       }
     },
+    async replaceSettings(slug, settings, condition, updatedAt) {
+      const empty = Object.values(settings).every((value) => value === undefined);
+      const statuses = Object.fromEntries(condition.statuses.map((status, index) => [`:s${index}`, status]));
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: tenantKey(slug),
+            UpdateExpression: empty
+              ? "SET #updatedAt = :updatedAt REMOVE #settings"
+              : "SET #updatedAt = :updatedAt, #settings = :settings",
+            ConditionExpression: `#updatedAt = :seen AND #status IN (${Object.keys(statuses).join(", ")})`,
+            ExpressionAttributeNames: {
+              "#updatedAt": "updatedAt",
+              "#settings": "settings",
+              "#status": "status",
+            },
+            ExpressionAttributeValues: {
+              ":updatedAt": updatedAt,
+              ":seen": condition.seenUpdatedAt,
+              ...(empty ? {} : { ":settings": settings }),
+              ...statuses,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
     async recordExport(slug, archive, updatedAt) {
       try {
         await client.send(

@@ -4,6 +4,7 @@ import type {
   AuditQuery,
   AuditVerification,
   Consent,
+  DestinationSettings,
   Sme,
   StaffMember,
   StaffRole,
@@ -29,6 +30,16 @@ export interface TenantStore {
     from: TenantStatus | readonly TenantStatus[],
     to: TenantStatus,
     changes: Partial<Tenant>,
+  ): Promise<boolean>;
+  /**
+   * Replaces the destination's settings (none: removes them) if it is still in one of `statuses` and
+   * unchanged since `seenUpdatedAt`; false (changing nothing) otherwise.
+   */
+  replaceSettings(
+    slug: string,
+    settings: DestinationSettings,
+    condition: { readonly seenUpdatedAt: string; readonly statuses: readonly TenantStatus[] },
+    updatedAt: string,
   ): Promise<boolean>;
   /** Records where the export went, once: false if the destination is not offboarding or has one. */
   recordExport(slug: string, archive: TenantExport, updatedAt: string): Promise<boolean>;

@@ -1,10 +1,12 @@
 import {
   type CreateTenantRequest,
+  DestinationSettings,
   DomainError,
   Problems,
   type TenantExport,
   type Tenant as TenantRecord,
   type TenantStatus,
+  type UpdateTenantRequest,
 } from "@sdp/contracts";
 import { type Clock, log, systemClock } from "@sdp/kernel";
 import {
@@ -57,6 +59,29 @@ function archiveJson(value: unknown): string {
   });
 }
 
+/**
+ * States in which a destination's settings may change. Not while it is provisioning: every write of a
+ * `provisioning` record reaches the registry's stream and would start provisioning again (settings
+ * are given at onboarding for that). Not while its data is exported and removed, nor after (the
+ * record then only documents what was archived).
+ */
+const CONFIGURABLE: readonly TenantStatus[] = ["active", "suspended", "failed"];
+/** Attempts at a settings change that keeps meeting concurrent changes of the same record. */
+const CONFIGURE_ATTEMPTS = 3;
+
+/** Merge-patch of the settings: a value sets, `null` returns to the deployment's default. */
+function mergedSettings(
+  current: DestinationSettings | undefined,
+  patch: UpdateTenantRequest["settings"],
+): DestinationSettings {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete merged[name];
+    else if (value !== undefined) merged[name] = value;
+  }
+  return DestinationSettings.parse(merged);
+}
+
 export const Tenant = {
   /** Onboards a destination: recorded as `provisioning`; the registry's stream triggers provisioning. */
   async create(deps: TenantDeps, request: CreateTenantRequest): Promise<TenantRecord> {
@@ -87,6 +112,31 @@ export const Tenant = {
     const tenant = await deps.store.get(slug);
     if (!tenant) throw Problems.notFound(`destination ${slug}`);
     return tenant;
+  },
+
+  /**
+   * Changes a destination's settings (`PATCH /platform/tenants/{slug}`). The write is conditioned on
+   * the record read, so a concurrent change is never overwritten: the merge is retried on the new one.
+   */
+  async configure(deps: TenantDeps, slug: string, update: UpdateTenantRequest): Promise<TenantRecord> {
+    for (let attempt = 0; attempt < CONFIGURE_ATTEMPTS; attempt++) {
+      const tenant = await Tenant.get(deps, slug);
+      if (!CONFIGURABLE.includes(tenant.status)) throw conflict(slug, tenant.status, "reconfigured");
+      const settings = mergedSettings(tenant.settings, update.settings);
+      const changed = await deps.store.replaceSettings(
+        slug,
+        settings,
+        { seenUpdatedAt: tenant.updatedAt, statuses: CONFIGURABLE },
+        nowOf(deps),
+      );
+      if (changed) {
+        log.info("destination settings changed", { slug, settings });
+        return Tenant.get(deps, slug);
+      }
+    }
+    throw new DomainError("concurrent-change", 409, "Conflict", {
+      detail: `destination ${slug} kept changing meanwhile; read it again and retry`,
+    });
   },
 
   list(deps: TenantDeps, limit: number, cursor?: string) {

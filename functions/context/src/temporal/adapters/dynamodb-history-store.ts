@@ -35,7 +35,8 @@ import { HistoryKeys } from "../keys";
  * (docs/context-broker.md, "Temporal API"):
  * - an attribute instance: `pk = <entityId>|<attribute IRI>|<datasetId or @none>` (one partition per
  *   series), `sk = <time>#<hash>` (UTC ISO time, so a time range of one series is one Query), the
- *   instance as JSON in `doc`, its system times, and `expiresAt` (TTL: its time plus the retention);
+ *   instance as JSON in `doc`, its system times, and `expiresAt` (TTL: its time plus the destination's
+ *   retention when the item was written);
  * - the entity's head: `pk = <entityId>`, `sk = @`, with its types and when it appeared and vanished;
  * - its catalog: `pk = <entityId>`, `sk = a|<attribute IRI>|<datasetId or @none>`, one item per series,
  *   so one Query on `pk = <entityId>` tells everything the history holds of the entity.
@@ -110,10 +111,19 @@ async function mapLimited<T>(items: readonly T[], work: (item: T) => Promise<voi
 }
 
 export interface HistoryStoreOptions {
-  /** Days an instance is kept after its time. */
-  readonly retentionDays: number;
+  /**
+   * Days an instance is kept after its time: a number, or the destination's current retention, asked
+   * once per operation (it may change while the store is in use; see `cachedRetention`).
+   */
+  readonly retentionDays: number | (() => Promise<number>);
   readonly now?: () => Date;
 }
+
+/** Before year 0, `toISOString` leaves the four-digit form the sort keys compare as text. */
+const YEAR_ZERO_MS = Date.parse("0000-01-01T00:00:00.000Z");
+
+const epochSeconds = (time: string | Date) =>
+  Math.floor((typeof time === "string" ? Date.parse(time) : time.getTime()) / 1000);
 
 export function buildDynamoDbHistoryStore(
   client: DynamoDBDocumentClient,
@@ -121,19 +131,43 @@ export function buildDynamoDbHistoryStore(
   options: HistoryStoreOptions,
 ): HistoryStore {
   const now = options.now ?? (() => new Date());
-  const retentionSeconds = Math.round(options.retentionDays * 86_400);
+  const { retentionDays } = options;
+  const retention = async () =>
+    Math.round((typeof retentionDays === "number" ? retentionDays : await retentionDays()) * 86_400);
 
   const send = onTenantTable;
 
-  const expired = (expiresAt: number | undefined) =>
-    expiresAt !== undefined && expiresAt <= Math.floor(now().getTime() / 1000);
+  /**
+   * Whether an instance is past its retention: the expiry written with it (TTL deletes it then, so a
+   * longer retention set later cannot keep it) or its time plus the current retention (a shorter one
+   * hides it at once), whichever comes first.
+   */
+  const expired = (time: string, expiresAt: number | undefined, retentionSeconds: number) => {
+    const nowSeconds = epochSeconds(now());
+    return (
+      (expiresAt !== undefined && expiresAt <= nowSeconds) ||
+      epochSeconds(time) + retentionSeconds <= nowSeconds
+    );
+  };
 
-  function instanceItem(instance: HistoryInstance): Item {
+  /**
+   * The lowest sort key an instance within the retention can have: the first whole second whose
+   * instances are not expired (`expired` counts in whole seconds, as TTL does).
+   */
+  const retainedFrom = (retentionSeconds: number) => {
+    const ms = (epochSeconds(now()) - retentionSeconds + 1) * 1000;
+    return ms < YEAR_ZERO_MS ? undefined : new Date(ms).toISOString();
+  };
+
+  function instanceKey(instance: HistoryInstance): Item {
     const parsed = parseInstanceId(instance.instanceId);
     const hash = parsed?.hash ?? createHash("sha256").update(instance.instanceId).digest("hex").slice(0, 24);
+    return { [HistoryKeys.pk]: seriesKey(instance), [HistoryKeys.sk]: instanceSk(instance.time, hash) };
+  }
+
+  function instanceItem(instance: HistoryInstance, retentionSeconds: number): Item {
     return {
-      [HistoryKeys.pk]: seriesKey(instance),
-      [HistoryKeys.sk]: instanceSk(instance.time, hash),
+      ...instanceKey(instance),
       e: instance.entityId,
       a: instance.attr,
       ...(instance.datasetId === undefined ? {} : { d: instance.datasetId }),
@@ -143,13 +177,13 @@ export function buildDynamoDbHistoryStore(
       ca: instance.createdAt,
       ma: instance.modifiedAt,
       ...(instance.deletedAt === undefined ? {} : { da: instance.deletedAt }),
-      [HistoryKeys.ttl]: Math.floor(Date.parse(instance.time) / 1000) + retentionSeconds,
+      [HistoryKeys.ttl]: epochSeconds(instance.time) + retentionSeconds,
     };
   }
 
-  function toInstance(item: Item): HistoryInstance | undefined {
+  function toInstance(item: Item, retentionSeconds: number): HistoryInstance | undefined {
     const parsed = InstanceItem.parse(item);
-    if (expired(parsed[HistoryKeys.ttl])) return undefined;
+    if (expired(parsed.t, parsed[HistoryKeys.ttl], retentionSeconds)) return undefined;
     let document: unknown;
     try {
       document = JSON.parse(parsed.doc);
@@ -303,28 +337,32 @@ export function buildDynamoDbHistoryStore(
     },
 
     async read(series, read: SeriesRead): Promise<SeriesPage> {
-      const pk = seriesKey(series);
+      const retentionSeconds = await retention();
       const names: Record<string, string> = { "#pk": HistoryKeys.pk };
-      const values: Record<string, unknown> = { ":pk": pk };
+      const values: Record<string, unknown> = { ":pk": seriesKey(series) };
       const instances: HistoryInstance[] = [];
+      // The sort key starts with the instance's time, so the retention is always a key bound (expired
+      // instances are never read, however many a shortened retention left behind), and so is the
+      // window when it is on observedAt. `<time>#…` sorts before `<time>$` and after `<time>`.
+      let low = retainedFrom(retentionSeconds);
+      let high: string | undefined;
       if (read.property === "observedAt") {
-        // The sort key starts with the time: the window is a key condition, newest first for lastN.
-        let condition = "#pk = :pk";
         const { from, before } = read.window;
-        if (from || before !== undefined) names["#sk"] = HistoryKeys.sk;
-        // `<time>#…` sorts before `<time>$` and after `<time>`: strict and inclusive bounds by text.
-        const low = from ? (from.inclusive ? from.time : `${from.time}$`) : undefined;
-        if (low !== undefined && before !== undefined) {
-          condition += " AND #sk BETWEEN :low AND :high";
-          values[":low"] = low;
-          values[":high"] = before;
-        } else if (low !== undefined) {
-          condition += " AND #sk >= :low";
-          values[":low"] = low;
-        } else if (before !== undefined) {
-          condition += " AND #sk < :high";
-          values[":high"] = before;
-        }
+        const fromKey = from ? (from.inclusive ? from.time : `${from.time}$`) : undefined;
+        if (fromKey !== undefined && (low === undefined || fromKey > low)) low = fromKey;
+        high = before;
+      }
+      if (low !== undefined && high !== undefined && low >= high) return { instances, truncated: false };
+      let condition = "#pk = :pk";
+      if (low !== undefined || high !== undefined) names["#sk"] = HistoryKeys.sk;
+      if (low !== undefined) values[":low"] = low;
+      if (high !== undefined) values[":high"] = high;
+      if (low !== undefined && high !== undefined) condition += " AND #sk BETWEEN :low AND :high";
+      else if (low !== undefined) condition += " AND #sk >= :low";
+      else if (high !== undefined) condition += " AND #sk < :high";
+
+      if (read.property === "observedAt") {
+        // Newest first for lastN.
         const wanted = Math.min(read.lastN ?? read.limit + 1, read.limit + 1);
         for await (const item of query({
           KeyConditionExpression: condition,
@@ -333,13 +371,13 @@ export function buildDynamoDbHistoryStore(
           ScanIndexForward: read.lastN === undefined,
           Limit: Math.min(wanted + 10, 1000),
         })) {
-          const instance = toInstance(item);
+          const instance = toInstance(item, retentionSeconds);
           if (instance && inWindow(instance.time, read.window)) instances.push(instance);
           if (instances.length >= wanted) break;
         }
         if (read.lastN !== undefined) instances.reverse();
       } else {
-        // Other time properties are not in the key: the series is read whole, filtered by DynamoDB.
+        // Other time properties are not in the key: the retained series is read, filtered by DynamoDB.
         const attribute = read.property === "createdAt" ? "ca" : read.property === "modifiedAt" ? "ma" : "da";
         names["#p"] = attribute;
         const filters = ["attribute_exists(#p)"];
@@ -352,12 +390,12 @@ export function buildDynamoDbHistoryStore(
           filters.push("#p < :before");
         }
         for await (const item of query({
-          KeyConditionExpression: "#pk = :pk",
+          KeyConditionExpression: condition,
           FilterExpression: filters.join(" AND "),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         })) {
-          const instance = toInstance(item);
+          const instance = toInstance(item, retentionSeconds);
           if (instance) instances.push(instance);
           if (read.lastN === undefined && instances.length > read.limit) break;
         }
@@ -377,8 +415,11 @@ export function buildDynamoDbHistoryStore(
     },
 
     async record(changes: HistoryChanges) {
+      const retentionSeconds = changes.instances.length > 0 ? await retention() : 0;
       await batchWrite([
-        ...changes.instances.map((instance) => ({ PutRequest: { Item: instanceItem(instance) } })),
+        ...changes.instances.map((instance) => ({
+          PutRequest: { Item: instanceItem(instance, retentionSeconds) },
+        })),
         ...changes.series.map((s) => ({ PutRequest: { Item: catalogItem(s) } })),
       ]);
       const head = changes.head;
@@ -390,13 +431,14 @@ export function buildDynamoDbHistoryStore(
     },
 
     async add(entityId, types, instances) {
+      const retentionSeconds = await retention();
       await mapLimited(instances, async (instance) => {
         try {
           await send(() =>
             client.send(
               new PutCommand({
                 TableName: table,
-                Item: instanceItem(instance),
+                Item: instanceItem(instance, retentionSeconds),
                 ConditionExpression: "attribute_not_exists(#pk)",
                 ExpressionAttributeNames: { "#pk": HistoryKeys.pk },
               }),
@@ -417,7 +459,7 @@ export function buildDynamoDbHistoryStore(
     async instance(entityId, attr, instanceId) {
       const parsed = parseInstanceId(instanceId);
       if (!parsed) return undefined;
-      const head = await store.head(entityId);
+      const [head, retentionSeconds] = await Promise.all([store.head(entityId), retention()]);
       for (const series of (head?.series ?? []).filter((s) => s.attr === attr)) {
         const { Item } = await send(() =>
           client.send(
@@ -431,18 +473,20 @@ export function buildDynamoDbHistoryStore(
             }),
           ),
         );
-        const instance = Item ? toInstance(Item) : undefined;
+        const instance = Item ? toInstance(Item, retentionSeconds) : undefined;
         if (instance?.instanceId === instanceId) return instance;
       }
       return undefined;
     },
 
+    /** The rewritten item expires by the retention in force now, like any item written now. */
     async replace(instance) {
+      const retentionSeconds = await retention();
       await send(() =>
         client.send(
           new PutCommand({
             TableName: table,
-            Item: instanceItem(instance),
+            Item: instanceItem(instance, retentionSeconds),
             ConditionExpression: "attribute_exists(#pk)",
             ExpressionAttributeNames: { "#pk": HistoryKeys.pk },
           }),
@@ -451,12 +495,11 @@ export function buildDynamoDbHistoryStore(
     },
 
     async removeInstance(instance) {
-      const item = instanceItem(instance);
       await send(() =>
         client.send(
           new DeleteCommand({
             TableName: table,
-            Key: { [HistoryKeys.pk]: item[HistoryKeys.pk], [HistoryKeys.sk]: item[HistoryKeys.sk] },
+            Key: instanceKey(instance),
           }),
         ),
       );

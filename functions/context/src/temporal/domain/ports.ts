@@ -4,7 +4,8 @@ import type { EntityHead, HistoryChanges, HistoryInstance, SeriesPage, SeriesRea
 /**
  * The attribute instances of the destination in scope. Owned by the domain; the DynamoDB adapter
  * implements it (docs/context-broker.md, "Temporal API"). Instances expire after the destination's
- * retention; expired ones are never returned, even before DynamoDB's TTL removes them.
+ * retention (the one in force when they were written, or the current one if shorter); expired ones
+ * are never returned, even before DynamoDB's TTL removes them.
  */
 export interface HistoryStore {
   /** What the history knows of an entity (undefined: nothing at all). */
@@ -33,6 +34,16 @@ export interface HistoryStore {
   removeSeries(series: SeriesRef): Promise<void>;
   /** Removes everything the history holds of an entity; false when it held nothing. */
   removeEntity(entityId: string): Promise<boolean>;
+}
+
+/** A destination's own history retention, as its settings hold it (undefined: it has none). */
+export interface RetentionSettings {
+  historyRetentionDays(tenant: string): Promise<number | undefined>;
+}
+
+/** The retention that applies to a destination: its own, else the deployment's default. */
+export interface RetentionPolicy {
+  days(tenant: string): Promise<number>;
 }
 
 export interface TemporalDeps extends ContextDeps {
