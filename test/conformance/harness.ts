@@ -14,6 +14,8 @@ export const CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-contex
 /** A bundled Smart Data Models context: the broker resolves it offline, like the suite's test context. */
 export const SDM_CONTEXT = "https://smart-data-models.github.io/dataModel.PointOfInterest/context.jsonld";
 export const ERRORS = "https://uri.etsi.org/ngsi-ld/errors/";
+/** Generous: a loaded machine starts DynamoDB Local's JVM slowly, and each file starts its own platform. */
+const START_TIMEOUT_MS = 180_000;
 export const LINK_REL = "http://www.w3.org/ns/json-ld#context";
 
 export const linkTo = (url: string) => `<${url}>; rel="${LINK_REL}"; type="application/ld+json"`;
@@ -113,8 +115,8 @@ export function useBroker(): Broker {
     const server = receiver;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     receiverBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    platform = await startPlatform(dataDir);
-  });
+    platform = await startPlatform(dataDir, START_TIMEOUT_MS);
+  }, START_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
     await platform?.stop();
