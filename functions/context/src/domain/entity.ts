@@ -9,7 +9,7 @@ import type {
   EntityInput,
   Entity as EntityRecord,
 } from "./model";
-import { parseAttribute, parseEntity, toAttribute } from "./normalize";
+import { isUri, parseAttribute, parseEntity, toAttribute } from "./normalize";
 import {
   type ContextDeps,
   EntityChangedError,
@@ -301,6 +301,7 @@ export const Entity = {
   },
 
   async retrieve(deps: ContextDeps, id: string): Promise<EntityRecord> {
+    if (!isUri(id)) throw ngsiError("BadRequestData", `${JSON.stringify(id)} is not a URI`);
     let stored: StoredEntity | undefined;
     try {
       stored = await deps.store().get(id);

@@ -85,6 +85,7 @@ export interface QueryParameters {
   readonly limit?: string;
   readonly offset?: string;
   readonly count?: string;
+  readonly local?: string;
 }
 
 const invalid = (field: string, reason: string) => invalidData([{ field, reason }], "invalid query");
@@ -239,10 +240,11 @@ export function parseQueryParameters(ctx: ActiveContext, p: QueryParameters): En
   const attrs = p.attrs === undefined ? undefined : expandNames(ctx, p.attrs, "attrs");
   const q = p.q === undefined ? undefined : parseQ(ctx, p.q);
   const geo = parseGeoQuery(ctx, p);
-  if (!types && !ids && !idPattern && !attrs && !q && !geo) {
+  // local=true asks for every entity this broker holds (clause 5.7.2.4); without it a filter is needed.
+  if (!types && !ids && !idPattern && !attrs && !q && !geo && p.local !== "true") {
     throw ngsiError(
       "BadRequestData",
-      "a query needs at least one of type, id, idPattern, attrs, q or a geo-query (georel, geometry, coordinates)",
+      "a query needs at least one of type, id, idPattern, attrs, q, a geo-query (georel, geometry, coordinates) or local=true",
     );
   }
   const selector: EntitySelector = {

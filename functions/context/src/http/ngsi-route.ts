@@ -16,7 +16,7 @@ import type { z } from "zod";
 import type { BatchOutcome } from "../domain/batch";
 import { CORE_CONTEXT_URL } from "../domain/contexts";
 import { asNgsiError, type Payload, type UpdateResult } from "../domain/entity";
-import { invalidData, ngsiError } from "../domain/errors";
+import { invalidData, invalidParameters, ngsiError } from "../domain/errors";
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import type { Entity, Json, JsonObject } from "../domain/model";
 import type { ContextDeps } from "../domain/ports";
@@ -225,9 +225,11 @@ function parsePart(location: string, schema: z.ZodType | undefined, value: unkno
   if (!schema) return value;
   const result = schema.safeParse(value);
   if (!result.success) {
-    const fields = issuesToFields(location, result.error).map((f) =>
-      f.reason === "is not a known field" ? { field: f.field, reason: "is not a known parameter" } : f,
-    );
+    const fields = issuesToFields(location, result.error);
+    // A parameter the operation does not define is InvalidRequest (clause 6.3.20); bad values are BadRequestData.
+    const unknown = fields.filter((f) => f.reason === "is not a known field");
+    if (unknown.length > 0)
+      throw invalidParameters(unknown.map((f) => ({ field: f.field, reason: "is not a known parameter" })));
     throw invalidData(fields, "invalid request");
   }
   return result.data;
@@ -265,12 +267,11 @@ export function ngsiRoute<R extends RouteDeclaration>(
       const params = parsePart("params", route.request?.params, event.pathParameters ?? {});
       const rawQuery = event.queryStringParameters ?? {};
       if (!route.request?.query && Object.keys(rawQuery).length > 0) {
-        throw invalidData(
+        throw invalidParameters(
           Object.keys(rawQuery).map((name) => ({
             field: `query.${name}`,
             reason: "is not a known parameter",
           })),
-          "invalid request",
         );
       }
       const query = parsePart("query", route.request?.query, rawQuery);
