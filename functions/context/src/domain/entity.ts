@@ -29,6 +29,8 @@ export interface UpdateResult {
 export interface Payload {
   readonly body: unknown;
   readonly ctx: ActiveContext;
+  /** Why this item's @context could not be used (a batch reports it for that entity alone). */
+  readonly problem?: DomainError;
 }
 
 const MAX_ATTEMPTS = 5;
