@@ -157,7 +157,11 @@ function parseGeorel(text: string): Georel {
       if (!match?.[1] || match[2] === undefined) {
         throw invalid("georel", `${modifier} is not maxDistance==<metres> or minDistance==<metres>`);
       }
-      georel[match[1] === "maxDistance" ? "maxDistance" : "minDistance"] = Number(match[2]);
+      const metres = Number(match[2]);
+      // The geo-query grammar (clause 4.10) asks for a positive distance.
+      if (metres <= 0)
+        throw invalid("georel", `${modifier}: the distance must be a positive number of metres`);
+      georel[match[1] === "maxDistance" ? "maxDistance" : "minDistance"] = metres;
     }
     if (georel.maxDistance === undefined && georel.minDistance === undefined) {
       throw invalid("georel", "near needs maxDistance==<metres> or minDistance==<metres>");
@@ -506,7 +510,8 @@ export function parseQueryBody(
     return {
       types: mapTypes(parseTypeSelection(selector.type), (n) => expandTerm(ctx, n)),
       ...(selector.id === undefined ? {} : { ids: [selector.id] }),
-      ...(selector.idPattern === undefined
+      // An id takes precedence over idPattern, which is then ignored (clause 5.2.8).
+      ...(selector.idPattern === undefined || selector.id !== undefined
         ? {}
         : { idPattern: parseIdPattern(selector.idPattern, `entities[${index}].idPattern`) }),
     };
