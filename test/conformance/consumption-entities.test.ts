@@ -58,6 +58,19 @@ function expectProblem(response: BrokerResponse, status: number, type: string): 
   expect(typeof problem.title).toBe("string");
 }
 
+/** One building per group of read-only cases, created on first use (the suite's Suite Setup). */
+function sharedBuilding(): () => Promise<string> {
+  let created: Promise<string> | undefined;
+  return () => {
+    created ??= (async () => {
+      const id = uniqueId("Building");
+      await create(building(id, uniqueType("Building")));
+      return id;
+    })();
+    return created;
+  };
+}
+
 const ids = (response: BrokerResponse) => asArray(response.body).map((e) => asObject(e).id);
 
 describe("RetrieveEntity", () => {
@@ -324,6 +337,7 @@ describe("RetrieveEntity", () => {
   });
 
   describe("018_15 format and options", () => {
+    const fixture = sharedBuilding();
     const cases: [string, Record<string, string>, "simplified" | "normalized"][] = [
       ["018_15_01", { format: "keyValues" }, "simplified"],
       ["018_15_02", { format: "simplified" }, "simplified"],
@@ -335,8 +349,7 @@ describe("RetrieveEntity", () => {
     ];
     for (const [caseId, query, expected] of cases) {
       it(`${caseId} ${JSON.stringify(query)} answers the ${expected} representation`, async () => {
-        const id = uniqueId("Building");
-        await create(building(id, uniqueType("Building")));
+        const id = await fixture();
         const response = await broker.request("GET", entityPath(id), {
           headers: { Accept: LD, ...sdmLink },
           query,
@@ -368,6 +381,7 @@ describe("RetrieveEntity", () => {
   });
 
   describe("018_17 pick and omit", () => {
+    const fixture = sharedBuilding();
     const cases: [string, Record<string, string>, string[]][] = [
       ["018_17_01", { pick: "name" }, ["name"]],
       [
@@ -386,8 +400,7 @@ describe("RetrieveEntity", () => {
     ];
     for (const [caseId, query, members] of cases) {
       it(`${caseId} ${JSON.stringify(query)} keeps exactly ${members.join(", ")}`, async () => {
-        const id = uniqueId("Building");
-        await create(building(id, uniqueType("Building")));
+        const id = await fixture();
         const response = await broker.request("GET", entityPath(id), {
           headers: { Accept: "application/json", ...sdmLink },
           query,
@@ -399,6 +412,7 @@ describe("RetrieveEntity", () => {
   });
 
   describe("018_18 invalid pick and omit", () => {
+    const fixture = sharedBuilding();
     const cases: [string, Record<string, string>][] = [
       ["018_18_01", { pick: "name", omit: "name" }],
       ["018_18_02", { pick: "name", attrs: "category" }],
@@ -412,8 +426,7 @@ describe("RetrieveEntity", () => {
     ];
     for (const [caseId, query] of cases) {
       it(`${caseId} ${JSON.stringify(query)} is 400 BadRequestData`, async () => {
-        const id = uniqueId("Building");
-        await create(building(id, uniqueType("Building")));
+        const id = await fixture();
         const response = await broker.request("GET", entityPath(id), { headers: sdmLink, query });
         expectProblem(response, 400, "BadRequestData");
       });
@@ -421,9 +434,9 @@ describe("RetrieveEntity", () => {
   });
 
   describe("018_19 nothing left after pick or omit", () => {
+    const fixture = sharedBuilding();
     it("018_19_01 a pick matching no member is 404 ResourceNotFound", async () => {
-      const id = uniqueId("Building");
-      await create(building(id, uniqueType("Building")));
+      const id = await fixture();
       const response = await broker.request("GET", entityPath(id), {
         headers: sdmLink,
         query: { pick: "unknown" },
@@ -432,14 +445,108 @@ describe("RetrieveEntity", () => {
     });
 
     it("018_19_02 an omit of every member is 404 ResourceNotFound", async () => {
-      const id = uniqueId("Building");
-      await create(building(id, uniqueType("Building")));
+      const id = await fixture();
       const response = await broker.request("GET", entityPath(id), {
         headers: sdmLink,
         query: { omit: "id,type,name,category,airQualityLevel,almostFull,locatedIn" },
       });
       expectProblem(response, 404, "ResourceNotFound");
     });
+  });
+});
+
+describe("RetrieveEntity (extension cases valid for v1.8.1)", () => {
+  it("421_01_01 a pipe separates pick members like a comma", async () => {
+    const id = uniqueId("Building");
+    await create(building(id, uniqueType("Building")));
+    const [comma, pipe] = await Promise.all(
+      ["name,airQualityLevel", "name|airQualityLevel"].map((pick) =>
+        broker.request("GET", entityPath(id), { headers: sdmLink, query: { pick } }),
+      ),
+    );
+    expect(pipe?.status, pipe?.text).toBe(200);
+    expect(pipe?.body).toEqual(comma?.body);
+    expect(Object.keys(asObject(pipe?.body)).sort()).toEqual(["airQualityLevel", "name"]);
+  });
+
+  it("421_01_02 an empty pick member is 400 BadRequestData", async () => {
+    const id = uniqueId("Building");
+    await create(building(id, uniqueType("Building")));
+    const response = await broker.request("GET", entityPath(id), {
+      headers: sdmLink,
+      query: { pick: "name||airQualityLevel" },
+    });
+    expectProblem(response, 400, "BadRequestData");
+  });
+
+  it("5711_01_03 a linked-entity projection without join is 400 BadRequestData", async () => {
+    const id = uniqueId("Building");
+    await create(building(id, uniqueType("Building")));
+    const response = await broker.request("GET", entityPath(id), {
+      headers: { Accept: LD },
+      query: { pick: "owner{name}" },
+    });
+    expectProblem(response, 400, "BadRequestData");
+  });
+
+  it("4516_01_01 a Feature takes the default location instance as geometry and keeps id out of properties", async () => {
+    const id = uniqueId("Vehicle");
+    const type = uniqueType("Vehicle");
+    await create({
+      id,
+      type,
+      location: [
+        {
+          type: "GeoProperty",
+          value: { type: "Point", coordinates: [9, 9] },
+          datasetId: "urn:ngsi-ld:Dataset:gps",
+        },
+        { type: "GeoProperty", value: { type: "Point", coordinates: [1, 2] } },
+      ],
+      speed: { type: "Property", value: 5 },
+    });
+    const response = await broker.request("GET", entityPath(id), { headers: { Accept: GEO, ...sdmLink } });
+    expect(response.status).toBe(200);
+    const feature = asObject(response.body);
+    expect(feature).toMatchObject({ id, type: "Feature", geometry: { type: "Point", coordinates: [1, 2] } });
+    const properties = asObject(feature.properties);
+    expect(properties.type).toBe(type);
+    expect(properties.id).toBeUndefined();
+    expect(properties.speed).toEqual({ type: "Property", value: 5 });
+  });
+
+  it("4516_01_02 a geometryProperty that is no GeoProperty, or no location at all, gives a null geometry", async () => {
+    const id = uniqueId("Vehicle");
+    await create({ id, type: uniqueType("Vehicle"), speed: { type: "Property", value: 5 } });
+    const bySpeed = await broker.request("GET", entityPath(id), {
+      headers: { Accept: GEO, ...sdmLink },
+      query: { geometryProperty: "speed" },
+    });
+    const byDefault = await broker.request("GET", entityPath(id), { headers: { Accept: GEO, ...sdmLink } });
+    expect(bySpeed.status).toBe(200);
+    expect(asObject(bySpeed.body).geometry).toBeNull();
+    expect(asObject(byDefault.body).geometry).toBeNull();
+  });
+
+  it("4516_01_03 a query answers a FeatureCollection of Features without their own @context", async () => {
+    const id = uniqueId("Vehicle");
+    const type = uniqueType("Vehicle");
+    await create({
+      id,
+      type,
+      location: { type: "GeoProperty", value: { type: "Point", coordinates: [1, 2] } },
+    });
+    const response = await broker.request("GET", "/entities", {
+      headers: { Accept: GEO, ...sdmLink },
+      query: { type, id },
+    });
+    expect(response.status).toBe(200);
+    const collection = asObject(response.body);
+    expect(collection.type).toBe("FeatureCollection");
+    const [feature, ...rest] = asArray(collection.features).map(asObject);
+    expect(rest).toEqual([]);
+    expect(feature?.type).toBe("Feature");
+    expect(feature?.["@context"]).toBeUndefined();
   });
 });
 
@@ -1073,6 +1180,181 @@ describe("QueryEntities", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("NGSILD-Results-Count")).toBe("3");
       expect(asArray(response.body)).toHaveLength(0);
+    });
+  });
+});
+
+describe("QueryEntities (extension cases valid for v1.8.1)", () => {
+  describe("019_28 value lists, ranges and the not-pattern operator", () => {
+    let type = "";
+    async function twoBuildings(): Promise<string> {
+      if (type) return type;
+      type = uniqueType("Building");
+      await create(building(uniqueId("Building"), type));
+      await create(
+        building(uniqueId("Building"), type, {
+          name: { type: "Property", value: "Pisa Tower" },
+          airQualityLevel: { type: "Property", value: 6 },
+        }),
+      );
+      return type;
+    }
+    const cases: [string, string, number | undefined][] = [
+      ["019_28_01", "airQualityLevel==4..5", 1],
+      ["019_28_02", "airQualityLevel!=4..5", 1],
+      ["019_28_03", 'name=="Eiffel Tower","Pisa Tower"', 2],
+      ["019_28_04", 'name!="Eiffel Tower","Big Ben"', 1],
+      ["019_28_05", 'name!~="^Eiffel"', 1],
+      ["019_28_06", "airQualityLevel>4..5", undefined],
+    ];
+    for (const [caseId, q, count] of cases) {
+      it(`${caseId} q=${q} ${count === undefined ? "is 400 BadRequestData" : `matches ${count}`}`, async () => {
+        const t = await twoBuildings();
+        const response = await broker.request("GET", "/entities", {
+          headers: sdmLink,
+          query: { type: t, q, count: "true" },
+        });
+        if (count === undefined) expectProblem(response, 400, "BadRequestData");
+        else {
+          expect(response.status, response.text).toBe(200);
+          expect(response.headers.get("NGSILD-Results-Count")).toBe(String(count));
+        }
+      });
+    }
+  });
+
+  describe("019_30 geo-query grammar and semantics", () => {
+    let type = "";
+    async function probes(): Promise<string> {
+      if (type) return type;
+      type = uniqueType("Building");
+      // One point in the hole of the holed polygon below, carrying an observationSpace near [8,40];
+      // one point in the polygon's shell.
+      await create({
+        id: uniqueId("Building"),
+        type,
+        location: { type: "GeoProperty", value: { type: "Point", coordinates: [5, 5] } },
+        observationSpace: { type: "GeoProperty", value: { type: "Point", coordinates: [8.001, 40.001] } },
+      });
+      await create({
+        id: uniqueId("Building"),
+        type,
+        location: { type: "GeoProperty", value: { type: "Point", coordinates: [2, 2] } },
+      });
+      return type;
+    }
+    const holed = "[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]]";
+    const cases: [string, string, string, string, number | undefined, string?][] = [
+      ["019_30_01", "near;maxDistance==0", "Point", "[8,40]", undefined],
+      ["019_30_02", "near;maxDistance==-100", "Point", "[8,40]", undefined],
+      ["019_30_04", "near", "Point", "[8,40]", undefined],
+      ["019_30_05", "touches", "Point", "[8,40]", undefined],
+      ["019_30_06", "within", "Polygon", holed, 1],
+      ["019_30_07", "near;maxDistance==2000", "Point", "[8,40]", 1, "observationSpace"],
+      ["019_30_08", "near;maxDistance==2000", "Point", "[8,40]", 0],
+      ["019_30_13", "near;maxDistance==inf", "Point", "[8,40]", undefined],
+      ["019_30_14", "near;maxDistance==1e400", "Point", "[8,40]", undefined],
+    ];
+    for (const [caseId, georel, geometry, coordinates, count, geoproperty] of cases) {
+      it(`${caseId} ${georel} ${geometry}${geoproperty ? ` on ${geoproperty}` : ""} ${count === undefined ? "is 400 BadRequestData" : `matches ${count}`}`, async () => {
+        const t = await probes();
+        const response = await broker.request("GET", "/entities", {
+          query: {
+            type: t,
+            georel,
+            geometry,
+            coordinates,
+            count: "true",
+            ...(geoproperty ? { geoproperty } : {}),
+          },
+        });
+        if (count === undefined) expectProblem(response, 400, "BadRequestData");
+        else {
+          expect(response.status, response.text).toBe(200);
+          expect(response.headers.get("NGSILD-Results-Count")).toBe(String(count));
+        }
+      });
+    }
+  });
+
+  describe("019_32 the Query body", () => {
+    let setup: { type: string; slow: string; fast: string } | undefined;
+    async function vehicles() {
+      if (setup) return setup;
+      setup = { type: uniqueType("Vehicle"), slow: uniqueId("Vehicle"), fast: uniqueId("Vehicle") };
+      for (const [id, speed] of [
+        [setup.slow, 80],
+        [setup.fast, 120],
+      ] as const)
+        await create({
+          id,
+          type: setup.type,
+          speed: { type: "Property", value: speed },
+          brand: { type: "Property", value: "Mercedes" },
+        });
+      return setup;
+    }
+    const post = (body: Json) =>
+      broker.request("POST", "/entityOperations/query", { body, headers: { Link: linkTo(CORE_CONTEXT) } });
+
+    it("019_32_01 q in the body filters like the parameter", async () => {
+      const { type, fast } = await vehicles();
+      const response = await post({ type: "Query", entities: [{ type }], q: "speed>100" });
+      expect(response.status, response.text).toBe(200);
+      expect(ids(response)).toEqual([fast]);
+    });
+
+    const refused: [string, (type: string) => Json][] = [
+      ["019_32_04", () => ({ type: "Query", entities: [] })],
+      ["019_32_05", (type) => ({ type: "Query", entities: [{ type }], attrs: [] })],
+      ["019_32_06", (type) => ({ type: "Query", entities: [{ type }], q: 42 })],
+      ["019_32_07", (type) => ({ type: "Query", entities: [{ type }], join: "inline", joinLevel: 0 })],
+      [
+        "019_32_08",
+        (type) => ({
+          type: "Query",
+          entities: [{ type }],
+          temporalQ: { timerel: "after", timeAt: "2020-01-01T00:00:00Z" },
+        }),
+      ],
+      ["019_32_09", (type) => ({ type: "NotQuery", entities: [{ type }] })],
+    ];
+    for (const [caseId, body] of refused) {
+      it(`${caseId} refuses ${JSON.stringify(body("T"))} with 400`, async () => {
+        const { type } = await vehicles();
+        const response = await post(body(type));
+        expect(response.status, response.text).toBe(400);
+      });
+    }
+  });
+
+  describe("5233_01 entity selectors", () => {
+    let setup: { type: string; a: string; b: string } | undefined;
+    async function twoVehicles() {
+      if (setup) return setup;
+      setup = { type: uniqueType("Vehicle"), a: uniqueId("Vehicle"), b: uniqueId("Vehicle") };
+      for (const id of [setup.a, setup.b]) await create({ id, type: setup.type });
+      return setup;
+    }
+    const post = (selector: Json) =>
+      broker.request("POST", "/entityOperations/query", { body: { type: "Query", entities: [selector] } });
+
+    it("5233_01_02 id takes precedence over idPattern", async () => {
+      const { type, a, b } = await twoVehicles();
+      const response = await post({ type, id: a, idPattern: `^${b}$` });
+      expect(response.status, response.text).toBe(200);
+      expect(ids(response)).toEqual([a]);
+    });
+
+    it("5233_01_04 an id that is not a URI is 400", async () => {
+      const { type } = await twoVehicles();
+      expect((await post({ type, id: "not a uri" })).status).toBe(400);
+    });
+
+    it("5233_01_06 an idPattern alone filters", async () => {
+      const { type, b } = await twoVehicles();
+      const response = await post({ type, idPattern: `^${b}$` });
+      expect(ids(response)).toEqual([b]);
     });
   });
 });
