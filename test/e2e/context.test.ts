@@ -358,7 +358,7 @@ describe("the NGSI-LD context broker of the local platform", () => {
       viewerWrite.status,
     ]).toEqual([400, 413, 400, 403, 503, 403]);
     expect(await malformed.json()).toMatchObject({ type: `${NGSI_ERRORS}InvalidRequest` });
-    expect(await unknownParameter.json()).toMatchObject({ type: `${NGSI_ERRORS}BadRequestData` });
+    expect(await unknownParameter.json()).toMatchObject({ type: `${NGSI_ERRORS}InvalidRequest` });
     expect(await tooMany.json()).toMatchObject({ type: `${NGSI_ERRORS}TooManyResults` });
     expect(await remoteContext.json()).toMatchObject({ type: `${NGSI_ERRORS}LdContextNotAvailable` });
   });

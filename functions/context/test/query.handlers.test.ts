@@ -245,7 +245,7 @@ describe("querying entities over the handlers", () => {
     [{}, 400, "BadRequestData"],
     [{ type: "Beach", limit: "1001" }, 403, "TooManyResults"],
     [{ type: "Beach", limit: "-1" }, 400, "BadRequestData"],
-    [{ type: "Beach", unknown: "1" }, 400, "BadRequestData"],
+    [{ type: "Beach", unknown: "1" }, 400, "InvalidRequest"],
     [{ q: "temperature>" }, 400, "BadRequestData"],
     [{ type: "(Beach" }, 400, "BadRequestData"],
     [{ georel: "near", geometry: "Point", coordinates: "[0,0]" }, 400, "BadRequestData"],

@@ -80,6 +80,7 @@ export const Batch = {
     return each(
       items,
       async (item) => {
+        if (item.problem) throw item.problem;
         await Entity.create(deps, item);
         return "created";
       },
@@ -96,6 +97,7 @@ export const Batch = {
     return each(
       items,
       async (item) => {
+        if (item.problem) throw item.problem;
         const input = parseEntity(item.body, item.ctx, { whole: true, partial: false });
         const id = input.id ?? "";
         const now = EntityInternals.timestamp(deps);
@@ -118,6 +120,7 @@ export const Batch = {
     return each(
       items,
       async (item) => {
+        if (item.problem) throw item.problem;
         const id = idOf(item.body);
         if (!isUri(id)) throw ngsiError("BadRequestData", "each entity needs an id that is a URI");
         await Entity.appendAttributes(deps, id, item, noOverwrite);
@@ -131,6 +134,7 @@ export const Batch = {
     return each(
       items,
       async (item) => {
+        if (item.problem) throw item.problem;
         const id = idOf(item.body);
         if (!isUri(id)) throw ngsiError("BadRequestData", "each entity needs an id that is a URI");
         await Entity.merge(deps, id, item);

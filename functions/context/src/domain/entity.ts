@@ -10,7 +10,7 @@ import {
   type Entity as EntityRecord,
   SCOPE,
 } from "./model";
-import { parseAttribute, parseEntity, toAttribute } from "./normalize";
+import { isUri, parseAttribute, parseEntity, toAttribute } from "./normalize";
 import {
   type ContextDeps,
   EntityChangedError,
@@ -30,6 +30,8 @@ export interface UpdateResult {
 export interface Payload {
   readonly body: unknown;
   readonly ctx: ActiveContext;
+  /** Why this item's @context could not be used (a batch reports it for that entity alone). */
+  readonly problem?: DomainError;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -328,6 +330,7 @@ export const Entity = {
   },
 
   async retrieve(deps: ContextDeps, id: string): Promise<EntityRecord> {
+    if (!isUri(id)) throw ngsiError("BadRequestData", `${JSON.stringify(id)} is not a URI`);
     let stored: StoredEntity | undefined;
     try {
       stored = await deps.store().get(id);

@@ -57,4 +57,14 @@ export function invalidData(
   return ngsiError("BadRequestData", `${prefix}: ${shown.join("; ")}${more}`, { errors });
 }
 
+/**
+ * Query parameters the operation does not define, or `options` / `format` values it does not support:
+ * InvalidRequest, as clause 6.3.20 asks (the problems listed like payload problems).
+ */
+export function invalidParameters(errors: InvalidField[]): DomainError {
+  const shown = errors.slice(0, 5).map((e) => `${e.field}: ${e.reason}`);
+  const more = errors.length > shown.length ? ` (and ${errors.length - shown.length} more)` : "";
+  return ngsiError("InvalidRequest", `invalid request: ${shown.join("; ")}${more}`, { errors });
+}
+
 export const notFound = (what: string) => ngsiError("ResourceNotFound", `${what} was not found`);

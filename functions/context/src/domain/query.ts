@@ -89,6 +89,7 @@ export interface QueryParameters {
   readonly limit?: string;
   readonly offset?: string;
   readonly count?: string;
+  readonly local?: string;
 }
 
 const invalid = (field: string, reason: string) => invalidData([{ field, reason }], "invalid query");
@@ -160,7 +161,11 @@ function parseGeorel(text: string): Georel {
       if (!match?.[1] || match[2] === undefined) {
         throw invalid("georel", `${modifier} is not maxDistance==<metres> or minDistance==<metres>`);
       }
-      georel[match[1] === "maxDistance" ? "maxDistance" : "minDistance"] = Number(match[2]);
+      const metres = Number(match[2]);
+      // The geo-query grammar (clause 4.10) asks for a positive distance.
+      if (metres <= 0)
+        throw invalid("georel", `${modifier}: the distance must be a positive number of metres`);
+      georel[match[1] === "maxDistance" ? "maxDistance" : "minDistance"] = metres;
     }
     if (georel.maxDistance === undefined && georel.minDistance === undefined) {
       throw invalid("georel", "near needs maxDistance==<metres> or minDistance==<metres>");
@@ -244,10 +249,11 @@ export function parseQueryParameters(ctx: ActiveContext, p: QueryParameters): En
   const q = p.q === undefined ? undefined : parseQ(ctx, p.q);
   const scope = p.scopeQ === undefined ? undefined : parseScopeQuery(p.scopeQ, "scopeQ");
   const geo = parseGeoQuery(ctx, p);
-  if (!types && !ids && !idPattern && !attrs && !q && !scope && !geo) {
+  // local=true asks for every entity this broker holds (clause 5.7.2.4); without it a filter is needed.
+  if (!types && !ids && !idPattern && !attrs && !q && !scope && !geo && p.local !== "true") {
     throw ngsiError(
       "BadRequestData",
-      "a query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query (georel, geometry, coordinates)",
+      "a query needs at least one of type, id, idPattern, attrs, q, scopeQ, a geo-query (georel, geometry, coordinates) or local=true",
     );
   }
   const selector: EntitySelector = {
@@ -511,7 +517,8 @@ export function parseQueryBody(
     return {
       types: mapTypes(parseTypeSelection(selector.type), (n) => expandTerm(ctx, n)),
       ...(selector.id === undefined ? {} : { ids: [selector.id] }),
-      ...(selector.idPattern === undefined
+      // An id takes precedence over idPattern, which is then ignored (clause 5.2.8).
+      ...(selector.idPattern === undefined || selector.id !== undefined
         ? {}
         : { idPattern: parseIdPattern(selector.idPattern, `entities[${index}].idPattern`) }),
     };

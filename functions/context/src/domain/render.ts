@@ -147,6 +147,17 @@ function renderAttribute(ctx: ActiveContext, instances: readonly Attribute[], vi
   return rendered.length === 1 ? (rendered[0] ?? null) : rendered;
 }
 
+/**
+ * Whether a projection leaves anything of the entity to answer (clause 5.7.1.4 answers ResourceNotFound
+ * otherwise). With `attrs`, only the attributes count: `id` and `type` are always kept.
+ */
+export function projectsAnything(entity: Entity, view: View, byAttrs: boolean): boolean {
+  const attributes = Object.entries(entity.attrs).some(
+    ([name, instances]) => instances.length > 0 && includes(view, name),
+  );
+  return attributes || (!byAttrs && (includes(view, "id") || includes(view, "type")));
+}
+
 export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): JsonObject {
   const out: JsonObject = {};
   if (includes(view, "id")) out.id = entity.id;

@@ -1,5 +1,7 @@
 import { routeOf } from "@sdp/lambda-kit";
 import { Entity } from "../domain/entity";
+import { notFound } from "../domain/errors";
+import { projectsAnything } from "../domain/render";
 import { ngsiRoute } from "../http/ngsi-route";
 import { parseView } from "../http/options";
 import { contextManifest } from "../manifest";
@@ -12,7 +14,10 @@ export const buildHandler = (deps = contextDeps()) =>
     { geo: true },
     async ({ params, query, ctx, reply }) => {
       const view = parseView(ctx, query);
-      return reply.entity(await Entity.retrieve(deps, params.entityId), view);
+      const entity = await Entity.retrieve(deps, params.entityId);
+      if (!projectsAnything(entity, view, query.attrs !== undefined))
+        throw notFound(`nothing of entity ${params.entityId} matches the projection`);
+      return reply.entity(entity, view);
     },
   );
 

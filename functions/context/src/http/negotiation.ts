@@ -16,25 +16,50 @@ function mediaType(value: string): string {
   return (value.split(";")[0] ?? "").trim().toLowerCase();
 }
 
-/** The best representation the Accept header allows (JSON when absent); 406 when none is acceptable. */
+interface MediaRange {
+  readonly type: string;
+  readonly subtype: string;
+  readonly q: number;
+}
+
+/** One media range of an Accept header; a weight that is no number in [0, 1] keeps the default 1. */
+function mediaRange(part: string): MediaRange {
+  const [full = "", ...params] = part.split(";");
+  const [type = "", subtype = ""] = full.trim().toLowerCase().split("/");
+  const weight = params.map((p) => /^\s*q\s*=\s*(\S+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
+  const q = weight !== undefined && /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(weight) ? Number(weight) : 1;
+  return { type: type.trim(), subtype: subtype.trim(), q };
+}
+
+/** The weight the most specific matching range gives a media type (RFC 9110, 12.5.1); 0 when none does. */
+function weightOf(mediaType: string, ranges: readonly MediaRange[]): number {
+  const [type, subtype] = mediaType.split("/");
+  const exact = ranges.find((r) => r.type === type && r.subtype === subtype);
+  const ofType = ranges.find((r) => r.type === type && r.subtype === "*");
+  const any = ranges.find((r) => r.type === "*" && r.subtype === "*");
+  return (exact ?? ofType ?? any)?.q ?? 0;
+}
+
+/**
+ * The representation the Accept header selects (JSON when absent), 406 when it accepts none the
+ * operation offers. Clause 6.3.4: the offers in the order json, ld+json, geo+json; weights decide, and
+ * among equal weights the first of that list wins (not the order the client wrote them in).
+ */
 export function negotiate(event: APIGatewayProxyEvent, allowGeo: boolean): Representation {
   const accept = header(event, "accept");
   if (accept === undefined || accept.trim() === "") return "json";
-  const ranges = accept
-    .split(",")
-    .map((part, index) => {
-      const [type = "", ...params] = part.split(";");
-      const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-      return { type: type.trim().toLowerCase(), q: q === undefined ? 1 : Number(q), index };
-    })
-    .filter((r) => r.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { type } of ranges) {
-    if (type === MEDIA.json) return "json";
-    if (type === MEDIA.jsonLd) return "ld";
-    if (type === MEDIA.geoJson && allowGeo) return "geo";
-    if (type === "*/*" || type === "application/*") return "json";
+  const ranges = accept.split(",").map(mediaRange);
+  const offers: [Representation, string][] = [
+    ["json", MEDIA.json],
+    ["ld", MEDIA.jsonLd],
+    ...(allowGeo ? ([["geo", MEDIA.geoJson]] as [Representation, string][]) : []),
+  ];
+  let best: { representation: Representation; q: number } | undefined;
+  for (const [representation, mediaType] of offers) {
+    const q = weightOf(mediaType, ranges);
+    if (q > 0 && (best === undefined || q > best.q)) best = { representation, q };
   }
+  if (best) return best.representation;
   throw ngsiError(
     "InvalidRequest",
     `none of the accepted media types can be produced; use ${MEDIA.json}, ${MEDIA.jsonLd}${allowGeo ? ` or ${MEDIA.geoJson}` : ""}`,

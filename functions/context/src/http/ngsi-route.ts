@@ -10,13 +10,20 @@ import {
   TenantSlug,
 } from "@sdp/contracts";
 import { errorFields, log, Scope } from "@sdp/kernel";
-import { authorize, issuesToFields, principalFrom, resolveTenant } from "@sdp/lambda-kit";
+import {
+  authorize,
+  header,
+  issuesToFields,
+  principalFrom,
+  resolveTenant,
+  TENANT_HEADER,
+} from "@sdp/lambda-kit";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { z } from "zod";
 import type { BatchOutcome } from "../domain/batch";
 import { CORE_CONTEXT_URL } from "../domain/contexts";
 import { asNgsiError, type Payload, type UpdateResult } from "../domain/entity";
-import { invalidData, ngsiError } from "../domain/errors";
+import { invalidData, invalidParameters, ngsiError } from "../domain/errors";
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import type { Entity, Json, JsonObject } from "../domain/model";
 import type { ContextDeps } from "../domain/ports";
@@ -175,7 +182,7 @@ export class Reply {
 
   /** The HTTP answer: JSON-LD documents get their @context in the body or a Link header. */
   toResult(response: NgsiResponse): APIGatewayProxyResult {
-    const headers: Record<string, string> = { ...(response.headers ?? {}) };
+    const headers: Record<string, string> = { ...(response.headers ?? {}), ...tenantEcho(this.event) };
     if (response.body === undefined) return { statusCode: response.status, headers, body: "" };
     let body: unknown = response.body;
     if (response.kind === "plain") headers["content-type"] = NGSI_LD_MEDIA_TYPES.json;
@@ -195,6 +202,15 @@ export class Reply {
   }
 }
 
+/**
+ * The destination a request named in NGSILD-Tenant, echoed in the answer (clause 6.3.14). Only a name
+ * that can be a destination is echoed: the header is never a channel for arbitrary client text.
+ */
+function tenantEcho(event: APIGatewayProxyEvent): Record<string, string> {
+  const named = header(event, TENANT_HEADER);
+  return named !== undefined && TenantSlug.safeParse(named).success ? { [TENANT_HEADER]: named } : {};
+}
+
 function problemOf(error: DomainError, instance?: string): JsonObject {
   return {
     type: error.type,
@@ -208,7 +224,8 @@ function problemOf(error: DomainError, instance?: string): JsonObject {
   };
 }
 
-function errorResult(error: unknown, instance: string): APIGatewayProxyResult {
+function errorResult(error: unknown, event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  const instance = event.path;
   const known = asNgsiError(error);
   if (!known) log.error("unexpected error", errorFields(error));
   else if (known.status >= 500)
@@ -216,7 +233,7 @@ function errorResult(error: unknown, instance: string): APIGatewayProxyResult {
   const problem = known ?? ngsiError("InternalError", "the request could not be completed");
   return {
     statusCode: problem.status,
-    headers: { "content-type": NGSI_LD_MEDIA_TYPES.json, ...problem.headers },
+    headers: { "content-type": NGSI_LD_MEDIA_TYPES.json, ...problem.headers, ...tenantEcho(event) },
     body: JSON.stringify(problemOf(problem, instance)),
   };
 }
@@ -225,9 +242,11 @@ function parsePart(location: string, schema: z.ZodType | undefined, value: unkno
   if (!schema) return value;
   const result = schema.safeParse(value);
   if (!result.success) {
-    const fields = issuesToFields(location, result.error).map((f) =>
-      f.reason === "is not a known field" ? { field: f.field, reason: "is not a known parameter" } : f,
-    );
+    const fields = issuesToFields(location, result.error);
+    // A parameter the operation does not define is InvalidRequest (clause 6.3.20); bad values are BadRequestData.
+    const unknown = fields.filter((f) => f.reason === "is not a known field");
+    if (unknown.length > 0)
+      throw invalidParameters(unknown.map((f) => ({ field: f.field, reason: "is not a known parameter" })));
     throw invalidData(fields, "invalid request");
   }
   return result.data;
@@ -265,12 +284,11 @@ export function ngsiRoute<R extends RouteDeclaration>(
       const params = parsePart("params", route.request?.params, event.pathParameters ?? {});
       const rawQuery = event.queryStringParameters ?? {};
       if (!route.request?.query && Object.keys(rawQuery).length > 0) {
-        throw invalidData(
+        throw invalidParameters(
           Object.keys(rawQuery).map((name) => ({
             field: `query.${name}`,
             reason: "is not a known parameter",
           })),
-          "invalid request",
         );
       }
       const query = parsePart("query", route.request?.query, rawQuery);
@@ -326,10 +344,17 @@ export function ngsiRoute<R extends RouteDeclaration>(
             );
           }
           payloads = await Promise.all(
-            body.value.map(async (item, index) => ({
-              body: item,
-              ctx: await deps.contexts.resolve(tenant, contextOf(item, `entity ${index}`)),
-            })),
+            body.value.map(async (item, index): Promise<Payload> => {
+              const itemContext = contextOf(item, `entity ${index}`);
+              try {
+                return { body: item, ctx: await deps.contexts.resolve(tenant, itemContext) };
+              } catch (error) {
+                // One entity's unusable @context fails that entity, not the whole batch (207).
+                const problem = asNgsiError(error);
+                if (!problem) throw error;
+                return { body: item, ctx: await deps.contexts.resolve(tenant, undefined), problem };
+              }
+            }),
           );
         }
         const ctx = payload?.ctx ?? (await deps.contexts.resolve(tenant, ctxValue));
@@ -348,7 +373,7 @@ export function ngsiRoute<R extends RouteDeclaration>(
         return reply.toResult(await useCase(request));
       });
     } catch (error) {
-      return errorResult(error, event.path);
+      return errorResult(error, event);
     }
   });
 }

@@ -1,4 +1,4 @@
-import { invalidData } from "../domain/errors";
+import { invalidData, invalidParameters } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import { LOCATION } from "../domain/model";
 import { checkName } from "../domain/normalize";
@@ -31,21 +31,42 @@ export function parseOptions(text: string | undefined, allowed: readonly string[
   if (text === undefined) return new Set();
   const values = text.split(",").map((v) => v.trim());
   const unknown = values.find((v) => !allowed.includes(v));
-  if (unknown !== undefined)
-    throw invalid("options", `${JSON.stringify(unknown)} is not one of ${allowed.join(", ")}`);
+  // An option the operation does not support is InvalidRequest (clause 6.3.20).
+  if (unknown !== undefined) {
+    throw invalidParameters([
+      { field: "query.options", reason: `${JSON.stringify(unknown)} is not one of ${allowed.join(", ")}` },
+    ]);
+  }
   return new Set(values);
 }
 
 function members(ctx: ActiveContext, text: string, field: string): Set<string> {
   return new Set(
-    text.split(",").map((name) => {
+    // Comma and pipe both separate members (clause 4.21).
+    text.split(/[,|]/).map((name) => {
       const trimmed = name.trim();
       if (trimmed === "id" || trimmed === "type" || trimmed === "scope") return trimmed;
+      // `{...}` selects members of linked entities, which only a join (not implemented) can retrieve.
+      if (/[{}]/.test(trimmed))
+        throw invalid(
+          field,
+          `${JSON.stringify(trimmed)}: linked entity projections need join, which is not supported`,
+        );
       const problem = checkName(trimmed);
       if (problem) throw invalid(field, `${JSON.stringify(trimmed)}: ${problem}`);
       return expandTerm(ctx, trimmed);
     }),
   );
+}
+
+/** `attrs` names attributes: `id` and `type` are entity members, not attributes (400). */
+function attributeNames(ctx: ActiveContext, text: string): string[] {
+  const core = text
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n === "id" || n === "type");
+  if (core.length > 0) throw invalid("attrs", `${core.join(", ")} are entity members, not attributes`);
+  return expandNames(ctx, text, "attrs");
 }
 
 export function parseView(
@@ -54,22 +75,26 @@ export function parseView(
 ): View & { geometryProperty: string } {
   const options = parseOptions(p.options, ["keyValues", "simplified", "concise", "normalized", "sysAttrs"]);
   const formats = new Set([...options].flatMap((o) => (FORMATS[o] ? [FORMATS[o]] : [])));
-  if (p.format !== undefined) {
-    const format = FORMATS[p.format];
-    if (!format) throw invalid("format", "must be keyValues, concise or normalized");
-    formats.add(format);
-  }
   if (formats.size > 1) throw invalid("options", "asks for more than one representation");
-  const [format = "normalized"] = formats;
+  let [format = "normalized"] = formats;
+  if (p.format !== undefined) {
+    const asked = FORMATS[p.format];
+    if (!asked) {
+      throw invalidParameters([
+        { field: "query.format", reason: "must be keyValues, simplified, concise or normalized" },
+      ]);
+    }
+    // format takes precedence over a representation named in options (clause 6.3.7).
+    format = asked;
+  }
   if (p.pick !== undefined && p.omit !== undefined)
     throw invalid("pick", "pick and omit cannot be used together");
-  if (p.pick !== undefined && p.attrs !== undefined)
-    throw invalid("pick", "pick and attrs cannot be used together");
+  if (p.attrs !== undefined && (p.pick !== undefined || p.omit !== undefined))
+    throw invalid(p.pick !== undefined ? "pick" : "omit", "pick and omit cannot be used together with attrs");
   let pick: Set<string> | undefined;
   if (p.pick !== undefined) pick = members(ctx, p.pick, "pick");
   // attrs selects attributes; id, type and scope are members of the entity and stay.
-  else if (p.attrs !== undefined)
-    pick = new Set(["id", "type", "scope", ...expandNames(ctx, p.attrs, "attrs")]);
+  else if (p.attrs !== undefined) pick = new Set(["id", "type", "scope", ...attributeNames(ctx, p.attrs)]);
   const lang = p.lang === undefined ? undefined : parseLanguagePreference(p.lang);
   if (p.lang !== undefined && !lang)
     throw invalid("lang", "must be language ranges such as fr,en;q=0.8 or *");
