@@ -446,7 +446,14 @@ export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOpti
         "type",
         `must be an entity type name or a non-empty array of them, not ${typeName(raw.type) === "object" ? JSON.stringify(raw.type) : typeName(raw.type)}`,
       );
-    } else input.types = [...new Set(types.map((t) => expandTerm(ctx, t)))];
+    } else {
+      const expanded = types.map((t) => expandTerm(ctx, t));
+      // A name the @context maps to a JSON-LD keyword (the core context's "type" is "@type") is no type.
+      const keyword = types.find((_, i) => expanded[i]?.startsWith("@"));
+      if (keyword !== undefined)
+        out.add("type", `${JSON.stringify(keyword)} names a JSON-LD keyword, not an entity type`);
+      else input.types = [...new Set(expanded)];
+    }
   } else if (options.whole) out.add("type", "is required");
   const where: Where = { ctx, out, partial: options.partial, depth: 0 };
   for (const [key, value] of Object.entries(raw)) {

@@ -19,6 +19,7 @@ import { asNgsiError, type Payload, type UpdateResult } from "../domain/entity";
 import { invalidData, ngsiError } from "../domain/errors";
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import type { Entity, Json, JsonObject } from "../domain/model";
+import { checkName, isUri } from "../domain/normalize";
 import type { ContextDeps } from "../domain/ports";
 import type { QueryResult } from "../domain/query";
 import { renderEntity, renderFeature, type View } from "../domain/render";
@@ -263,6 +264,19 @@ export function ngsiRoute<R extends RouteDeclaration>(
       const tenant = destination(event, principal);
       const representation = negotiate(event, options.geo === true);
       const params = parsePart("params", route.request?.params, event.pathParameters ?? {});
+      // An entity id is a URI: one in the path that is not can name no entity, so the request is
+      // bad data (400) rather than a lookup of an unknown resource (404).
+      if (isObject(params) && typeof params.entityId === "string" && !isUri(params.entityId)) {
+        throw invalidData([{ field: "params.entityId", reason: "must be a URI" }], "invalid request");
+      }
+      // Likewise an attribute name that is no name (or a JSON-LD keyword) names no attribute.
+      if (isObject(params) && typeof params.attrId === "string") {
+        const problem = params.attrId.startsWith("@")
+          ? "must be an attribute name, not a JSON-LD keyword"
+          : checkName(params.attrId);
+        if (problem !== undefined)
+          throw invalidData([{ field: "params.attrId", reason: problem }], "invalid request");
+      }
       const rawQuery = event.queryStringParameters ?? {};
       if (!route.request?.query && Object.keys(rawQuery).length > 0) {
         throw invalidData(
