@@ -29,6 +29,8 @@ export interface UpdateResult {
 export interface Payload {
   readonly body: unknown;
   readonly ctx: ActiveContext;
+  /** Why this item of a batch cannot be processed at all (its @context is missing or misplaced). */
+  readonly problem?: DomainError;
 }
 
 const MAX_ATTEMPTS = 5;

@@ -41,6 +41,8 @@ export interface RouteOptions {
   readonly geo?: boolean;
   /** The route accepts application/merge-patch+json. */
   readonly mergePatch?: boolean;
+  /** The array body holds plain values (entity ids), not JSON-LD documents with an @context each. */
+  readonly plainItems?: boolean;
 }
 
 export interface NgsiResponse {
@@ -339,12 +341,36 @@ export function ngsiRoute<R extends RouteDeclaration>(
               `a batch must hold between 1 and ${MAX_BATCH_ENTITIES} entities`,
             );
           }
-          payloads = await Promise.all(
-            body.value.map(async (item, index) => ({
-              body: item,
-              ctx: await deps.contexts.resolve(tenant, contextOf(item, `entity ${index}`)),
-            })),
-          );
+          // A null item fails the whole request, like an empty array.
+          if (body.value.some((item) => item === null)) {
+            throw ngsiError("BadRequestData", "a batch must not hold null items");
+          }
+          if (options.plainItems) {
+            const plain = await deps.contexts.resolve(tenant, link);
+            payloads = body.value.map((item) => ({ body: item, ctx: plain }));
+          } else {
+            if (body.mediaType === "ld" && link !== undefined) {
+              throw ngsiError(
+                "BadRequestData",
+                `with ${NGSI_LD_MEDIA_TYPES.jsonLd} the @context goes in the body, not in a Link header`,
+              );
+            }
+            // An entity whose @context is missing or misplaced fails alone, as any invalid entity of
+            // a batch does: the others still go ahead, and the answer reports it among the errors.
+            payloads = await Promise.all(
+              body.value.map(async (item, index): Promise<Payload> => {
+                let itemContext: unknown;
+                try {
+                  itemContext = contextOf(item, `entity ${index}`);
+                } catch (error) {
+                  const problem = asNgsiError(error);
+                  if (!problem) throw error;
+                  return { body: item, ctx: await deps.contexts.resolve(tenant, undefined), problem };
+                }
+                return { body: item, ctx: await deps.contexts.resolve(tenant, itemContext) };
+              }),
+            );
+          }
         }
         const ctx = payload?.ctx ?? (await deps.contexts.resolve(tenant, ctxValue));
         const reply = new Reply(event, ctx, representation, ctxValue ?? CORE_CONTEXT_URL);
