@@ -190,7 +190,7 @@ function firstOf(entity: Json, name: string): unknown {
   return instances[0];
 }
 
-describe("EntityAttributes/AppendEntityAttributes", () => {
+describe.concurrent("EntityAttributes/AppendEntityAttributes", () => {
   const append = (id: string, fragment: Json, query: Record<string, string> = {}) =>
     broker.request("POST", attrsPath(id), { body: ld(fragment), headers: LD_HEADERS, query });
 
@@ -301,7 +301,7 @@ describe("EntityAttributes/AppendEntityAttributes", () => {
   });
 });
 
-describe("EntityAttributes/UpdateEntityAttributes", () => {
+describe.concurrent("EntityAttributes/UpdateEntityAttributes", () => {
   const update = (id: string, fragment: Json) =>
     broker.request("PATCH", attrsPath(id), { body: ld(fragment), headers: LD_HEADERS });
 
@@ -437,7 +437,7 @@ describe("EntityAttributes/UpdateEntityAttributes", () => {
   });
 });
 
-describe("EntityAttributes/PartialAttributeUpdate", () => {
+describe.concurrent("EntityAttributes/PartialAttributeUpdate", () => {
   const patch = (id: string, attr: string, fragment: Json) =>
     broker.request("PATCH", attrPath(id, attr), { body: ld(fragment), headers: LD_HEADERS });
 
@@ -604,7 +604,7 @@ describe("EntityAttributes/PartialAttributeUpdate", () => {
   });
 });
 
-describe("EntityAttributes/ReplaceEntityAttribute", () => {
+describe.concurrent("EntityAttributes/ReplaceEntityAttribute", () => {
   const replace = (id: string, attr: string, attribute: Json) =>
     broker.request("PUT", attrPath(id, attr), { body: attribute, headers: LINK_HEADERS });
 
@@ -683,7 +683,7 @@ describe("EntityAttributes/ReplaceEntityAttribute", () => {
   });
 });
 
-describe("EntityAttributes/DeleteEntityAttribute", () => {
+describe.concurrent("EntityAttributes/DeleteEntityAttribute", () => {
   const remove = (id: string, attr: string, query: Record<string, string> = {}) =>
     broker.request("DELETE", attrPath(id, attr), { headers: LINK_HEADERS, query });
 

@@ -138,7 +138,7 @@ const KINDS = [
   ["04", "a LanguageProperty", "street"],
 ] as const;
 
-describe("Entities/CreateEntity", () => {
+describe.concurrent("Entities/CreateEntity", () => {
   async function createsAndRoundTrips(entity: Json): Promise<void> {
     const id = String(entity.id);
     const response = await createLd(entity);
@@ -440,7 +440,7 @@ describe("Entities/CreateEntity", () => {
   });
 });
 
-describe("Entities/DeleteEntity", () => {
+describe.concurrent("Entities/DeleteEntity", () => {
   it("002_01_01 deletes an entity by id: 204, no body, then 404", async () => {
     // Prepare
     const entity = building(uniqueType("Building"));
@@ -463,7 +463,7 @@ describe("Entities/DeleteEntity", () => {
   });
 });
 
-describe("Entities/MergeEntity", () => {
+describe.concurrent("Entities/MergeEntity", () => {
   const merge = (id: string, fragment: Json) =>
     broker.request("PATCH", entityPath(id), {
       body: { id, ...fragment, "@context": [SDM_CONTEXT] },
@@ -596,7 +596,7 @@ describe("Entities/MergeEntity", () => {
   });
 });
 
-describe("Entities/ReplaceEntity", () => {
+describe.concurrent("Entities/ReplaceEntity", () => {
   const replacement = (id: string, type: string): Json => ({
     id,
     type,
