@@ -334,7 +334,7 @@ describe("batch operations over the handlers", () => {
     expect(both.status).toBe(400);
   });
 
-  it("updates (noOverwrite keeps values), merges, and deletes, reporting missing entities", async () => {
+  it("updates (noOverwrite keeps values and reports them), merges, and deletes, reporting missing entities", async () => {
     // Prepare
     const [id, missing] = [unique(), unique()];
     await batch("create", [{ id, type: "Kiosk", open: true, stock: 5 }]);
@@ -354,7 +354,13 @@ describe("batch operations over the handlers", () => {
     // Assess
     expect(updated).toMatchObject({
       status: 207,
-      body: { success: [id], errors: [{ entityId: missing, error: { status: 404 } }] },
+      body: {
+        success: [],
+        errors: [
+          { entityId: id, error: { status: 409, detail: expect.stringContaining("noOverwrite") } },
+          { entityId: missing, error: { status: 404 } },
+        ],
+      },
     });
     expect(merged.status).toBe(204);
     expect(afterMerge.body).toEqual({ id, type: "Kiosk", open: true, owner: "Eva" });

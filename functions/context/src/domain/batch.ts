@@ -1,4 +1,4 @@
-import type { DomainError } from "@sdp/contracts";
+import { type DomainError, isDomainError } from "@sdp/contracts";
 import { errorFields, log } from "@sdp/kernel";
 import { asNgsiError, Entity, EntityInternals, type Payload } from "./entity";
 import { ngsiError } from "./errors";
@@ -18,6 +18,12 @@ export interface BatchOutcome {
 }
 
 const CONCURRENCY = 8;
+
+/** The problem the request layer found with a batch item before any work (see `Payload.problem`). */
+const problemOf = (item: unknown): DomainError | undefined =>
+  typeof item === "object" && item !== null && "problem" in item && isDomainError(item.problem)
+    ? item.problem
+    : undefined;
 
 const idOf = (body: unknown): string =>
   typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" ? body.id : "";
@@ -47,6 +53,8 @@ async function each<T>(
     if (item === undefined) return;
     const id = idFor(item);
     try {
+      const problem = problemOf(item);
+      if (problem) throw problem;
       results[index] = { id, result: await work(item) };
     } catch (error) {
       const known = asNgsiError(error);
@@ -123,7 +131,16 @@ export const Batch = {
         if (item.problem) throw item.problem;
         const id = idOf(item.body);
         if (!isUri(id)) throw ngsiError("BadRequestData", "each entity needs an id that is a URI");
-        await Entity.appendAttributes(deps, id, item, noOverwrite);
+        const result = await Entity.appendAttributes(deps, id, item, noOverwrite);
+        // Attributes kept by noOverwrite make the entity's update incomplete: it is reported (207),
+        // though the attributes it did not have were appended.
+        if (result.notUpdated.length > 0) {
+          const kept = [...new Set(result.notUpdated.map((n) => n.attributeName))].join(", ");
+          throw ngsiError(
+            "AlreadyExists",
+            `kept by noOverwrite: ${kept}; any other attributes were appended`,
+          );
+        }
         return "done";
       },
       (item) => idOf(item.body),

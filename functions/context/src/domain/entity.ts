@@ -30,7 +30,7 @@ export interface UpdateResult {
 export interface Payload {
   readonly body: unknown;
   readonly ctx: ActiveContext;
-  /** Why this item's @context could not be used (a batch reports it for that entity alone). */
+  /** Why this item of a batch cannot be processed at all (its @context is missing, misplaced or unresolvable). */
   readonly problem?: DomainError;
 }
 
@@ -72,6 +72,14 @@ function wholeInstances(updates: readonly AttributeUpdate[]): Attribute[] {
 }
 
 const PRIMARY_MEMBERS = ["value", "object", "languageMap", "json"] as const;
+
+/** Whether a patch gives any member to change (its type and datasetId only select). */
+const changesSomething = (patch: AttributePatch) =>
+  PRIMARY_MEMBERS.some((member) => patch[member] !== undefined) ||
+  patch.observedAt !== undefined ||
+  patch.unitCode !== undefined ||
+  patch.objectType !== undefined ||
+  Object.keys(patch.sub).length > 0;
 
 /** Merges a patch into an instance (clause 5.5.12): given members replace, NGSI-LD Nulls remove. */
 function applyPatch(existing: Attribute, patch: AttributePatch, field: string, now?: string): Attribute {
@@ -246,9 +254,13 @@ function appendInto(
   return result;
 }
 
-/** Replaces existing instances only; instances the entity lacks are reported, not added. */
+/**
+ * Replaces existing instances only, or removes them where the fragment gives the NGSI-LD Null;
+ * instances the entity lacks are reported, not added. Types the fragment names are added (clause 4.16).
+ */
 function updateInto(entity: EntityRecord, input: EntityInput, now: string): UpdateResult {
   const result: UpdateResult = { updated: [], notUpdated: [] };
+  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
   if (input.scope) {
     // Clause 5.6.2: like an attribute, the scope is replaced only when the entity has one.
     if (entity.scope) {
@@ -259,16 +271,20 @@ function updateInto(entity: EntityRecord, input: EntityInput, now: string): Upda
   for (const [name, updates] of Object.entries(input.attrs)) {
     const list = entity.attrs[name] ?? [];
     let changed = false;
-    for (const attribute of wholeInstances(updates)) {
-      const at = indexOfDataset(list, attribute.datasetId);
+    for (const update of updates) {
+      if (update.kind === "patch") continue;
+      const datasetId = update.kind === "set" ? update.instance.datasetId : update.datasetId;
+      const at = indexOfDataset(list, datasetId);
       if (at < 0) {
-        const which = attribute.datasetId ? ` with datasetId ${attribute.datasetId}` : "";
+        const which = datasetId ? ` with datasetId ${datasetId}` : "";
         result.notUpdated.push({ attributeName: name, reason: `the entity has no such attribute${which}` });
         continue;
       }
-      list[at] = stamp(attribute, now, list[at]);
+      if (update.kind === "delete") list.splice(at, 1);
+      else list[at] = stamp(update.instance, now, list[at]);
       changed = true;
     }
+    if (list.length === 0) delete entity.attrs[name];
     if (changed) result.updated.push(name);
   }
   entity.modifiedAt = now;
@@ -395,7 +411,12 @@ export const Entity = {
 
   /** Updates existing attributes (clause 5.6.2); unknown ones are reported, not added. */
   async updateAttributes(deps: ContextDeps, id: string, payload: Payload): Promise<UpdateResult> {
-    const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: false, expectedId: id });
+    const input = parseEntity(payload.body, payload.ctx, {
+      whole: false,
+      partial: false,
+      nulls: true,
+      expectedId: id,
+    });
     const now = timestamp(deps);
     return modify(deps, id, (entity) => updateInto(entity, input, now));
   },
@@ -403,6 +424,8 @@ export const Entity = {
   /** Partial attribute update (clause 5.6.4): merges members into one existing instance. */
   async updateAttribute(deps: ContextDeps, id: string, name: string, payload: Payload): Promise<void> {
     const update = parseAttribute(payload.body, name, payload.ctx, true);
+    if (update.kind === "patch" && !changesSomething(update.patch))
+      throw invalidData([{ field: "body", reason: "names nothing to update" }]);
     const now = timestamp(deps);
     await modify(deps, id, (entity) => {
       const list = entity.attrs[name] ?? [];
@@ -416,6 +439,12 @@ export const Entity = {
       const existing = list[at];
       if (!existing)
         throw notFound(`attribute ${name}${datasetId ? ` (datasetId ${datasetId})` : ""} of entity ${id}`);
+      // A partial update changes members of the attribute, never what kind of attribute it is.
+      if (update.kind === "patch" && update.patch.type !== undefined && update.patch.type !== existing.type) {
+        throw invalidData([
+          { field: "body.type", reason: `the attribute is a ${existing.type}, not a ${update.patch.type}` },
+        ]);
+      }
       if (update.kind === "delete") list.splice(at, 1);
       else if (update.kind === "set") list[at] = stamp(update.instance, now, existing);
       else list[at] = applyPatch(existing, update.patch, "body", now);

@@ -28,6 +28,11 @@ export interface ParseOptions {
   readonly whole: boolean;
   /** Members may be left out and the NGSI-LD Null removes them (merge, partial update). */
   readonly partial: boolean;
+  /**
+   * Whole attributes, but the NGSI-LD Null removes an attribute or one of its instances (Update Entity
+   * Attributes, clause 5.6.2). Implied by `partial`.
+   */
+  readonly nulls?: boolean;
   /** The id the path names: a body id must match it. */
   readonly expectedId?: string;
 }
@@ -132,14 +137,19 @@ interface Where {
   readonly ctx: ActiveContext;
   readonly out: Collector;
   readonly partial: boolean;
+  /** The NGSI-LD Null may remove a top-level attribute (instance). */
+  readonly nulls: boolean;
   readonly depth: number;
 }
+
+/** Merges and partial updates remove anything with the NGSI-LD Null; attribute updates whole attributes. */
+const nullRemoves = (where: Where) => where.partial || (where.nulls && where.depth === 0);
 
 /** Reads one attribute instance, in normalized or concise form. */
 function instance(raw: unknown, name: string, field: string, where: Where): AttributeUpdate | undefined {
   const { ctx, out, partial } = where;
   if (raw === NGSI_LD_NULL) {
-    return partial
+    return nullRemoves(where)
       ? { kind: "delete" }
       : out.add(field, `the NGSI-LD Null (${NGSI_LD_NULL}) is only allowed in merges and partial updates`);
   }
@@ -234,7 +244,8 @@ function members(
           value === NGSI_LD_NULL ||
           (key === "languageMap" && isObject(value) && value["@none"] === NGSI_LD_NULL)
         ) {
-          if (!partial) out.add(at, `the NGSI-LD Null is only allowed in merges and partial updates`);
+          if (!nullRemoves(where))
+            out.add(at, `the NGSI-LD Null is only allowed in merges and partial updates`);
           else return out.errors.length === before ? "delete" : undefined;
           break;
         }
@@ -460,9 +471,22 @@ export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOpti
         "type",
         `must be an entity type name or a non-empty array of them, not ${typeName(raw.type) === "object" ? JSON.stringify(raw.type) : typeName(raw.type)}`,
       );
-    } else input.types = [...new Set(types.map((t) => expandTerm(ctx, t)))];
+    } else {
+      const expanded = types.map((t) => expandTerm(ctx, t));
+      // A name the @context maps to a JSON-LD keyword (the core context's "type" is "@type") is no type.
+      const keyword = types.find((_, i) => expanded[i]?.startsWith("@"));
+      if (keyword !== undefined)
+        out.add("type", `${JSON.stringify(keyword)} names a JSON-LD keyword, not an entity type`);
+      else input.types = [...new Set(expanded)];
+    }
   } else if (options.whole) out.add("type", "is required");
-  const where: Where = { ctx, out, partial: options.partial, depth: 0 };
+  const where: Where = {
+    ctx,
+    out,
+    partial: options.partial,
+    nulls: options.partial || options.nulls === true,
+    depth: 0,
+  };
   for (const [key, value] of Object.entries(raw)) {
     if (key === "id" || key === "type" || key === "@context" || SYSTEM_MEMBERS.has(key)) continue;
     const problem = checkName(key);
@@ -500,7 +524,7 @@ export function parseAttribute(
       { field: "body", reason: `an attribute must be a JSON object, not ${typeName(raw)}` },
     ]);
   const { "@context": _context, ...attribute } = raw;
-  const parsed = instance(attribute, name, "body", { ctx, out, partial, depth: 0 });
+  const parsed = instance(attribute, name, "body", { ctx, out, partial, nulls: partial, depth: 0 });
   if (out.errors.length > 0 || !parsed) throw invalidData(out.errors);
   return parsed;
 }

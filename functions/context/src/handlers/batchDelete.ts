@@ -6,8 +6,12 @@ import { contextManifest } from "../manifest";
 import { contextDeps } from "../wiring";
 
 export const buildHandler = (deps = contextDeps()) =>
-  ngsiRoute(routeOf(contextManifest, "batchDelete"), deps, { body: "array" }, async ({ payloads, reply }) =>
-    reply.batch(await Batch.delete(deps, parseIdList(payloads.map((p) => p.body))), "delete"),
+  ngsiRoute(
+    routeOf(contextManifest, "batchDelete"),
+    deps,
+    { body: "array", plainItems: true },
+    async ({ payloads, reply }) =>
+      reply.batch(await Batch.delete(deps, parseIdList(payloads.map((p) => p.body))), "delete"),
   );
 
 export const handler = buildHandler();

@@ -26,6 +26,7 @@ import { asNgsiError, type Payload, type UpdateResult } from "../domain/entity";
 import { invalidData, invalidParameters, ngsiError } from "../domain/errors";
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import type { Entity, Json, JsonObject } from "../domain/model";
+import { checkName, isUri } from "../domain/normalize";
 import type { ContextDeps } from "../domain/ports";
 import type { QueryResult } from "../domain/query";
 import { renderEntity, renderFeature, type View } from "../domain/render";
@@ -47,6 +48,8 @@ export interface RouteOptions {
   readonly geo?: boolean;
   /** The route accepts application/merge-patch+json. */
   readonly mergePatch?: boolean;
+  /** The array body holds plain values (entity ids), not JSON-LD documents with an @context each. */
+  readonly plainItems?: boolean;
 }
 
 export interface NgsiResponse {
@@ -282,6 +285,19 @@ export function ngsiRoute<R extends RouteDeclaration>(
       const tenant = destination(event, principal);
       const representation = negotiate(event, options.geo === true);
       const params = parsePart("params", route.request?.params, event.pathParameters ?? {});
+      // An entity id is a URI: one in the path that is not can name no entity, so the request is
+      // bad data (400) rather than a lookup of an unknown resource (404).
+      if (isObject(params) && typeof params.entityId === "string" && !isUri(params.entityId)) {
+        throw invalidData([{ field: "params.entityId", reason: "must be a URI" }], "invalid request");
+      }
+      // Likewise an attribute name that is no name (or a JSON-LD keyword) names no attribute.
+      if (isObject(params) && typeof params.attrId === "string") {
+        const problem = params.attrId.startsWith("@")
+          ? "must be an attribute name, not a JSON-LD keyword"
+          : checkName(params.attrId);
+        if (problem !== undefined)
+          throw invalidData([{ field: "params.attrId", reason: problem }], "invalid request");
+      }
       const rawQuery = event.queryStringParameters ?? {};
       if (!route.request?.query && Object.keys(rawQuery).length > 0) {
         throw invalidParameters(
@@ -343,19 +359,35 @@ export function ngsiRoute<R extends RouteDeclaration>(
               `a batch must hold between 1 and ${MAX_BATCH_ENTITIES} entities`,
             );
           }
-          payloads = await Promise.all(
-            body.value.map(async (item, index): Promise<Payload> => {
-              const itemContext = contextOf(item, `entity ${index}`);
-              try {
-                return { body: item, ctx: await deps.contexts.resolve(tenant, itemContext) };
-              } catch (error) {
-                // One entity's unusable @context fails that entity, not the whole batch (207).
-                const problem = asNgsiError(error);
-                if (!problem) throw error;
-                return { body: item, ctx: await deps.contexts.resolve(tenant, undefined), problem };
-              }
-            }),
-          );
+          // A null item fails the whole request, like an empty array.
+          if (body.value.some((item) => item === null)) {
+            throw ngsiError("BadRequestData", "a batch must not hold null items");
+          }
+          if (options.plainItems) {
+            const plain = await deps.contexts.resolve(tenant, link);
+            payloads = body.value.map((item) => ({ body: item, ctx: plain }));
+          } else {
+            if (body.mediaType === "ld" && link !== undefined) {
+              throw ngsiError(
+                "BadRequestData",
+                `with ${NGSI_LD_MEDIA_TYPES.jsonLd} the @context goes in the body, not in a Link header`,
+              );
+            }
+            // An entity whose @context is missing, misplaced or unresolvable fails alone, as any invalid entity of
+            // a batch does: the others still go ahead, and the answer reports it among the errors.
+            payloads = await Promise.all(
+              body.value.map(async (item, index): Promise<Payload> => {
+                try {
+                  const itemContext = contextOf(item, `entity ${index}`);
+                  return { body: item, ctx: await deps.contexts.resolve(tenant, itemContext) };
+                } catch (error) {
+                  const problem = asNgsiError(error);
+                  if (!problem) throw error;
+                  return { body: item, ctx: await deps.contexts.resolve(tenant, undefined), problem };
+                }
+              }),
+            );
+          }
         }
         const ctx = payload?.ctx ?? (await deps.contexts.resolve(tenant, ctxValue));
         const reply = new Reply(event, ctx, representation, ctxValue ?? CORE_CONTEXT_URL);
