@@ -85,6 +85,23 @@ describe("describing a change", () => {
     expect(change.attributes.updated).toEqual([T("a")]);
   });
 
+  it("counts a dataset that disappeared as a deletion, the datasets that changed as an update", () => {
+    // Prepare
+    const french = (value: string, modifiedAt = NOW): Attribute => ({
+      ...property(value, modifiedAt),
+      datasetId: "urn:ngsi-ld:Dataset:french",
+    });
+    const before = beach({ [T("name")]: [property("Norte"), french("Nord")] });
+    // Act
+    const dropped = updated(before, { [T("name")]: [property("Norte")] });
+    const droppedAndChanged = updated(before, { [T("name")]: [property("North", LATER)] });
+    const onlyChanged = updated(before, { [T("name")]: [property("Norte"), french("Le Nord", LATER)] });
+    // Assess
+    expect(dropped.attributes).toEqual({ created: [], updated: [], deleted: [T("name")] });
+    expect(droppedAndChanged.attributes).toEqual({ created: [], updated: [T("name")], deleted: [T("name")] });
+    expect(onlyChanged.attributes).toEqual({ created: [], updated: [T("name")], deleted: [] });
+  });
+
   it("describes creation and deletion", () => {
     // Prepare
     const entity = beach({ [T("a")]: [property(1)] });
