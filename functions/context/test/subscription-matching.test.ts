@@ -149,20 +149,23 @@ describe("notification triggers", () => {
     ["entityDeleted", [false, false, false, true]],
     ["attributeCreated", [true, false, false, false]],
     ["attributeUpdated", [false, true, false, false]],
-    ["attributeDeleted", [false, false, true, false]],
-  ])("%s fires for exactly its kind of change", (trigger, expected) => {
-    // Prepare
-    const s = subscription({ entities: [{ type: "Beach" }], notificationTrigger: [trigger] });
-    // Act
-    const fires = [
-      triggerFires(s, creation()),
-      triggerFires(s, updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] })),
-      triggerFires(s, updated(before, { [T("name")]: [property("Norte")] })),
-      triggerFires(s, deletion()),
-    ];
-    // Assess
-    expect(fires).toEqual(expected);
-  });
+    ["attributeDeleted", [false, false, true, true]],
+  ])(
+    "%s fires for exactly its kind of change (deleting an entity deletes its attributes)",
+    (trigger, expected) => {
+      // Prepare
+      const s = subscription({ entities: [{ type: "Beach" }], notificationTrigger: [trigger] });
+      // Act
+      const fires = [
+        triggerFires(s, creation()),
+        triggerFires(s, updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] })),
+        triggerFires(s, updated(before, { [T("name")]: [property("Norte")] })),
+        triggerFires(s, deletion()),
+      ];
+      // Assess
+      expect(fires).toEqual(expected);
+    },
+  );
 
   it("fires only for changes of watched attributes", () => {
     // Prepare

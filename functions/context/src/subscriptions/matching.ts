@@ -118,7 +118,8 @@ export function triggerFires(subscription: Subscription, change: EntityChange): 
       return triggers.has("attributeDeleted") && hits(deleted);
     }
     case "deleted":
-      return triggers.has("entityDeleted");
+      // Deleting an entity deletes its attributes: attributeDeleted fires for the watched ones.
+      return triggers.has("entityDeleted") || (triggers.has("attributeDeleted") && hits(deleted));
   }
 }
 

@@ -65,7 +65,13 @@ function removed(attribute: Attribute, subscription: Subscription, at: string): 
     [PRIMARY[attribute.type]]: NGSI_LD_NULL,
     ...(attribute.datasetId === undefined ? {} : { datasetId: attribute.datasetId }),
     ...(showChanges ? { [PREVIOUS[attribute.type]]: primaryOf(attribute) } : {}),
-    ...(sysAttrs ? { deletedAt: at } : {}),
+    ...(sysAttrs
+      ? {
+          ...(attribute.createdAt === undefined ? {} : { createdAt: attribute.createdAt }),
+          ...(attribute.modifiedAt === undefined ? {} : { modifiedAt: attribute.modifiedAt }),
+          deletedAt: at,
+        }
+      : {}),
   };
 }
 
@@ -125,16 +131,20 @@ export function notificationEntry(
 ): JsonObject {
   const { format, showChanges, sysAttrs } = subscription.notification;
   if (change.kind === "deleted") {
-    // A deleted entity is its id, type and deletedAt; its attributes only to show their last values.
+    // A deleted entity is its id, type and deletedAt; its attributes appear (as the NGSI-LD Null) to
+    // show their last values, or as the deleted attributes an attributeDeleted subscription watches.
     const out: JsonObject = {
       id: change.entity.id,
       type: compactTypes(ctx, change.entity.types),
       ...(sysAttrs ? { createdAt: change.entity.createdAt, modifiedAt: change.entity.modifiedAt } : {}),
       deletedAt: change.at,
     };
-    if (!showChanges) return out;
+    const { watchedAttributes, notificationTrigger } = subscription;
+    const asDeletedAttributes = notificationTrigger.includes("attributeDeleted");
+    if (!showChanges && !asDeletedAttributes) return out;
     for (const [name, instances] of Object.entries(change.entity.attrs)) {
-      if (included(subscription, name) && instances.length > 0)
+      const shown = showChanges || watchedAttributes === undefined || watchedAttributes.includes(name);
+      if (shown && included(subscription, name) && instances.length > 0)
         out[compactTerm(ctx, name)] = removedAll(instances, subscription, change.at);
     }
     return out;
