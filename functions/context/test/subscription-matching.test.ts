@@ -85,6 +85,23 @@ describe("describing a change", () => {
     expect(change.attributes.updated).toEqual([T("a")]);
   });
 
+  it("counts a dataset that disappeared as a deletion, the datasets that changed as an update", () => {
+    // Prepare
+    const french = (value: string, modifiedAt = NOW): Attribute => ({
+      ...property(value, modifiedAt),
+      datasetId: "urn:ngsi-ld:Dataset:french",
+    });
+    const before = beach({ [T("name")]: [property("Norte"), french("Nord")] });
+    // Act
+    const dropped = updated(before, { [T("name")]: [property("Norte")] });
+    const droppedAndChanged = updated(before, { [T("name")]: [property("North", LATER)] });
+    const onlyChanged = updated(before, { [T("name")]: [property("Norte"), french("Le Nord", LATER)] });
+    // Assess
+    expect(dropped.attributes).toEqual({ created: [], updated: [], deleted: [T("name")] });
+    expect(droppedAndChanged.attributes).toEqual({ created: [], updated: [T("name")], deleted: [T("name")] });
+    expect(onlyChanged.attributes).toEqual({ created: [], updated: [T("name")], deleted: [] });
+  });
+
   it("describes creation and deletion", () => {
     // Prepare
     const entity = beach({ [T("a")]: [property(1)] });
@@ -132,20 +149,23 @@ describe("notification triggers", () => {
     ["entityDeleted", [false, false, false, true]],
     ["attributeCreated", [true, false, false, false]],
     ["attributeUpdated", [false, true, false, false]],
-    ["attributeDeleted", [false, false, true, false]],
-  ])("%s fires for exactly its kind of change", (trigger, expected) => {
-    // Prepare
-    const s = subscription({ entities: [{ type: "Beach" }], notificationTrigger: [trigger] });
-    // Act
-    const fires = [
-      triggerFires(s, creation()),
-      triggerFires(s, updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] })),
-      triggerFires(s, updated(before, { [T("name")]: [property("Norte")] })),
-      triggerFires(s, deletion()),
-    ];
-    // Assess
-    expect(fires).toEqual(expected);
-  });
+    ["attributeDeleted", [false, false, true, true]],
+  ])(
+    "%s fires for exactly its kind of change (deleting an entity deletes its attributes)",
+    (trigger, expected) => {
+      // Prepare
+      const s = subscription({ entities: [{ type: "Beach" }], notificationTrigger: [trigger] });
+      // Act
+      const fires = [
+        triggerFires(s, creation()),
+        triggerFires(s, updated(before, { ...before.attrs, [T("temperature")]: [property(21, LATER)] })),
+        triggerFires(s, updated(before, { [T("name")]: [property("Norte")] })),
+        triggerFires(s, deletion()),
+      ];
+      // Assess
+      expect(fires).toEqual(expected);
+    },
+  );
 
   it("fires only for changes of watched attributes", () => {
     // Prepare

@@ -130,22 +130,28 @@ describe("notification data", () => {
     });
   });
 
-  it("shows a deleted entity with deletedAt and every attribute as the NGSI-LD Null", () => {
+  it("shows a deleted entity as its id, type and deletedAt; its attributes only with showChanges", () => {
     // Prepare
-    const s = subscription({
+    const plain = subscription({
       notificationTrigger: ["entityDeleted"],
       notification: { ...endpoint(), attributes: ["name"] },
+    });
+    const withChanges = subscription({
+      notificationTrigger: ["entityDeleted"],
+      notification: { ...endpoint(), attributes: ["name"], showChanges: true },
     });
     const change = describeChange(before, undefined, LATER);
     if (!change) throw new Error("no change");
     // Act
-    const entry = notificationEntry(s, core, change);
+    const entry = notificationEntry(plain, core, change);
+    const shown = notificationEntry(withChanges, core, change);
     // Assess
-    expect(entry).toEqual({
+    expect(entry).toEqual({ id: "urn:ngsi-ld:Beach:norte", type: "Beach", deletedAt: LATER });
+    expect(shown).toEqual({
       id: "urn:ngsi-ld:Beach:norte",
       type: "Beach",
       deletedAt: LATER,
-      name: { type: "Property", value: "urn:ngsi-ld:null" },
+      name: { type: "Property", value: "urn:ngsi-ld:null", previousValue: "Norte" },
     });
   });
 
@@ -200,7 +206,7 @@ describe("preparing a delivery", () => {
     });
   });
 
-  it("puts the @context in the body for application/ld+json", () => {
+  it("puts the @context in the body, and on each entity of data, for application/ld+json", () => {
     // Prepare
     const s = subscription({ notification: endpoint({ accept: "application/ld+json", timeout: 750 }) }, [
       SDM_CONTEXT,
@@ -208,9 +214,10 @@ describe("preparing a delivery", () => {
     // Act
     const prepared = prepare(s, notification(s), "villamar", "private-allowed", 5_000);
     // Assess
-    expect(prepared.kind === "http" && JSON.parse(prepared.request.body)).toMatchObject({
-      "@context": [SDM_CONTEXT],
-    });
+    const body = prepared.kind === "http" ? JSON.parse(prepared.request.body) : undefined;
+    expect(body).toMatchObject({ "@context": [SDM_CONTEXT] });
+    expect(body.data.length).toBeGreaterThan(0);
+    for (const entity of body.data) expect(entity["@context"]).toEqual([SDM_CONTEXT]);
     expect(prepared.timeoutMs).toBe(750);
     expect(prepared.kind === "http" && prepared.request.headers.link).toBeUndefined();
   });

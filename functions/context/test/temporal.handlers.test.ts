@@ -372,7 +372,11 @@ describe("the temporal API over its handlers", () => {
       status: 400,
       body: { detail: expect.stringMatching(/temperature\[0\]\.observedAt: is required/) },
     });
-    expect(notAnInstance.status).toBe(404);
+    // An instance id that is not a URI is a bad request, not an unknown instance (ETSI 017_02_03).
+    expect(notAnInstance).toMatchObject({
+      status: 400,
+      body: { type: "https://uri.etsi.org/ngsi-ld/errors/BadRequestData" },
+    });
     expect(noAggregation).toMatchObject({
       status: 400,
       body: { detail: expect.stringMatching(/aggrMethods/) },

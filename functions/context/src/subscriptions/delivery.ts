@@ -62,7 +62,15 @@ export function prepare(
   if (!parsed.ok) throw new DeliveryRefusedError(`the endpoint ${parsed.reasons.join("; ")}`);
   const { ref, linkUrl } = notificationContext(subscription);
   const ld = endpoint.accept === NGSI_LD_MEDIA_TYPES.jsonLd;
-  const body = ld ? { ...notification, "@context": ref } : notification;
+  // JSON-LD: the @context in the body, and on each entity of data too, so an entity taken out of
+  // the notification stays a JSON-LD document (the ETSI suite reads it there).
+  const body = ld
+    ? {
+        ...notification,
+        data: notification.data.map((entity) => ({ ...entity, "@context": ref })),
+        "@context": ref,
+      }
+    : notification;
   const link = ld ? undefined : linkHeader(linkUrl ?? CORE_CONTEXT_URL);
   const receiverInfo = Object.fromEntries(
     (endpoint.receiverInfo ?? []).map(({ key, value }) => [key, value]),

@@ -82,7 +82,15 @@ export function describeChange(
     const now = after.attrs[name] ?? [];
     if (old.length === 0 && now.length > 0) created.push(name);
     else if (old.length > 0 && now.length === 0) deleted.push(name);
-    else if (!sameInstances(old, now)) updated.push(name);
+    else if (!sameInstances(old, now)) {
+      // Instances are told apart by datasetId: one that disappeared is a deletion of the attribute
+      // (that dataset of it), the others changed are an update.
+      const counterpart = (o: Attribute) => now.find((n) => n.datasetId === o.datasetId);
+      const kept = old.filter((o) => counterpart(o) !== undefined);
+      if (kept.length < old.length) deleted.push(name);
+      const changed = kept.some((o) => canonical(o) !== canonical(counterpart(o)));
+      if (now.length > kept.length || changed) updated.push(name);
+    }
   }
   return {
     kind: "updated",
@@ -116,7 +124,8 @@ export function triggerFires(subscription: Subscription, change: EntityChange): 
       return triggers.has("attributeDeleted") && hits(deleted);
     }
     case "deleted":
-      return triggers.has("entityDeleted");
+      // Deleting an entity deletes its attributes: attributeDeleted fires for the watched ones.
+      return triggers.has("entityDeleted") || (triggers.has("attributeDeleted") && hits(deleted));
   }
 }
 

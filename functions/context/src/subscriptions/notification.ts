@@ -53,25 +53,60 @@ function viewOf(subscription: Subscription): View {
 const included = (subscription: Subscription, name: string) =>
   subscription.notification.attributes === undefined || subscription.notification.attributes.includes(name);
 
-/** An attribute that no longer exists: its type (when the format keeps types) and the NGSI-LD Null. */
-function removed(attribute: Attribute, subscription: Subscription): Json {
-  const { format, showChanges } = subscription.notification;
+/**
+ * An attribute instance that no longer exists: its type (when the format keeps types), the NGSI-LD
+ * Null, and with sysAttrs when it was deleted.
+ */
+function removed(attribute: Attribute, subscription: Subscription, at: string): Json {
+  const { format, showChanges, sysAttrs } = subscription.notification;
   if (format === "keyValues") return NGSI_LD_NULL;
   return {
     ...(format === "normalized" ? { type: attribute.type } : {}),
     [PRIMARY[attribute.type]]: NGSI_LD_NULL,
     ...(attribute.datasetId === undefined ? {} : { datasetId: attribute.datasetId }),
     ...(showChanges ? { [PREVIOUS[attribute.type]]: primaryOf(attribute) } : {}),
+    ...(sysAttrs
+      ? {
+          ...(attribute.createdAt === undefined ? {} : { createdAt: attribute.createdAt }),
+          ...(attribute.modifiedAt === undefined ? {} : { modifiedAt: attribute.modifiedAt }),
+          deletedAt: at,
+        }
+      : {}),
   };
 }
 
-function removedAll(instances: readonly Attribute[], subscription: Subscription): Json {
-  const rendered = instances.map((a) => removed(a, subscription));
+function removedAll(instances: readonly Attribute[], subscription: Subscription, at: string): Json {
+  const rendered = instances.map((a) => removed(a, subscription, at));
   return rendered.length === 1 ? (rendered[0] ?? null) : rendered;
 }
 
 const isObject = (value: Json | undefined): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * An attribute some of whose datasets were deleted while others remain: the remaining instances as
+ * rendered, followed by the deleted ones with the NGSI-LD Null (in keyValues, one `dataset` map).
+ */
+function withRemoved(
+  rendered: Json,
+  remaining: readonly Attribute[],
+  gone: readonly Attribute[],
+  subscription: Subscription,
+  at: string,
+): Json {
+  if (subscription.notification.format === "keyValues") {
+    const single = remaining.length === 1 && remaining[0]?.datasetId === undefined;
+    const dataset: JsonObject = single
+      ? { "@none": rendered }
+      : isObject(rendered) && isObject(rendered.dataset)
+        ? { ...rendered.dataset }
+        : {};
+    for (const instance of gone) dataset[instance.datasetId ?? "@none"] = NGSI_LD_NULL;
+    return { dataset };
+  }
+  const current = Array.isArray(rendered) ? rendered : [rendered];
+  return [...current, ...gone.map((a) => removed(a, subscription, at))];
+}
 
 /** Adds the previous value of each instance (matched by datasetId) to a rendered attribute. */
 function withPrevious(rendered: Json, previous: readonly Attribute[], current: readonly Attribute[]): Json {
@@ -94,16 +129,23 @@ export function notificationEntry(
   ctx: ActiveContext,
   change: EntityChange,
 ): JsonObject {
-  const { format, showChanges } = subscription.notification;
+  const { format, showChanges, sysAttrs } = subscription.notification;
   if (change.kind === "deleted") {
+    // A deleted entity is its id, type and deletedAt; its attributes appear (as the NGSI-LD Null) to
+    // show their last values, or as the deleted attributes an attributeDeleted subscription watches.
     const out: JsonObject = {
       id: change.entity.id,
       type: compactTypes(ctx, change.entity.types),
+      ...(sysAttrs ? { createdAt: change.entity.createdAt, modifiedAt: change.entity.modifiedAt } : {}),
       deletedAt: change.at,
     };
+    const { watchedAttributes, notificationTrigger } = subscription;
+    const asDeletedAttributes = notificationTrigger.includes("attributeDeleted");
+    if (!showChanges && !asDeletedAttributes) return out;
     for (const [name, instances] of Object.entries(change.entity.attrs)) {
-      if (included(subscription, name) && instances.length > 0)
-        out[compactTerm(ctx, name)] = removedAll(instances, subscription);
+      const shown = showChanges || watchedAttributes === undefined || watchedAttributes.includes(name);
+      if (shown && included(subscription, name) && instances.length > 0)
+        out[compactTerm(ctx, name)] = removedAll(instances, subscription, change.at);
     }
     return out;
   }
@@ -117,9 +159,18 @@ export function notificationEntry(
     }
   }
   for (const name of change.attributes.deleted) {
-    const instances = change.previous?.attrs[name] ?? [];
-    if (included(subscription, name) && instances.length > 0)
-      out[compactTerm(ctx, name)] = removedAll(instances, subscription);
+    if (!included(subscription, name)) continue;
+    const remaining = change.entity.attrs[name] ?? [];
+    const gone = (change.previous?.attrs[name] ?? []).filter(
+      (old) => !remaining.some((now) => now.datasetId === old.datasetId),
+    );
+    const key = compactTerm(ctx, name);
+    const rendered = out[key];
+    if (gone.length === 0) continue;
+    out[key] =
+      rendered === undefined || remaining.length === 0
+        ? removedAll(gone, subscription, change.at)
+        : withRemoved(rendered, remaining, gone, subscription, change.at);
   }
   return out;
 }

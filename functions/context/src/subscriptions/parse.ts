@@ -214,9 +214,12 @@ function checkWhole(subscription: Subscription, problems: Problems, expiresAtCha
     problems.add("body.expiresAt", "must be in the future");
   if (watchedTypes(subscription).length > MAX_WATCHED_TYPES)
     problems.add("body.entities", `must not name more than ${MAX_WATCHED_TYPES} entity types`);
-  const { attributes } = subscription.notification;
+  const { attributes, format, showChanges } = subscription.notification;
   if (attributes && attributes.length === 0)
     problems.add("body.notification.attributes", "must not be empty");
+  // keyValues has no place for previous values (clause 5.2.14).
+  if (showChanges && format === "keyValues")
+    problems.add("body.notification.showChanges", "cannot be true with the keyValues format");
 }
 
 /** A new subscription from a create payload (clause 5.8.1). */

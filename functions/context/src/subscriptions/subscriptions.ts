@@ -1,8 +1,9 @@
 import { newId, Scope } from "@sdp/kernel";
 import { asNgsiError } from "../domain/entity";
-import { ngsiError, notFound } from "../domain/errors";
+import { invalidData, ngsiError, notFound } from "../domain/errors";
 import type { ActiveContext } from "../domain/jsonld";
 import type { JsonObject } from "../domain/model";
+import { isUri } from "../domain/normalize";
 import { paging } from "../domain/query";
 import type { Subscription } from "./model";
 import { parseSubscription, patchSubscription } from "./parse";
@@ -38,6 +39,12 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     rethrow(error);
   }
+}
+
+/** A subscription id in a path must be a URI (clauses 5.8.2 to 5.8.5): BadRequestData otherwise. */
+function checkId(id: string): void {
+  if (!isUri(id))
+    throw invalidData([{ field: "id", reason: "must be a URI" }], "the subscription id is not valid");
 }
 
 /** The first periodic run: one interval after `from`. */
@@ -96,6 +103,7 @@ export const Subscriptions = {
     ctx: ActiveContext,
     options: RenderOptions,
   ): Promise<JsonObject> {
+    checkId(id);
     const stored = await guarded(() => deps.subscriptions().get(id));
     if (!stored) throw notFound(`subscription ${id}`);
     return renderSubscription(stored.subscription, stored.status, ctx, { now: timestamp(deps), ...options });
@@ -122,6 +130,7 @@ export const Subscriptions = {
 
   /** Updates a subscription with a fragment (clause 5.8.2); its delivery status is kept. */
   async update(deps: SubscriptionDeps, id: string, requester: Requester): Promise<void> {
+    checkId(id);
     const store = deps.subscriptions();
     for (let attempt = 1; ; attempt++) {
       const stored: StoredSubscription | undefined = await guarded(() => store.get(id));
@@ -148,6 +157,7 @@ export const Subscriptions = {
 
   /** Deletes a subscription (clause 5.8.5). */
   async remove(deps: SubscriptionDeps, id: string): Promise<void> {
+    checkId(id);
     const stored = await guarded(() => deps.subscriptions().get(id));
     if (!stored) throw notFound(`subscription ${id}`);
     const deleted = await guarded(() => deps.subscriptions().delete(id));

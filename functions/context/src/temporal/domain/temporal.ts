@@ -1,7 +1,7 @@
 import { asNgsiError, EntityInternals, type Payload } from "../../domain/entity";
 import { invalidData, notFound } from "../../domain/errors";
 import type { Attribute, AttributePatch } from "../../domain/model";
-import { toAttribute } from "../../domain/normalize";
+import { isUri, toAttribute } from "../../domain/normalize";
 import type { StoredEntity } from "../../domain/ports";
 import type { EntityQuery } from "../../domain/query";
 import { runQuery } from "../../domain/query";
@@ -28,6 +28,20 @@ export const MAX_INSTANCES = 1000;
 /** Most instances of one attribute read to aggregate it. */
 export const MAX_AGGREGATED_INSTANCES = 20_000;
 const CONCURRENCY = 4;
+
+/**
+ * The ids a request names in its path must be URIs (clauses 5.6.12 to 5.6.16, 5.7.3): an entity or
+ * instance id that is not one is BadRequestData, not an unknown resource.
+ */
+function checkIds(ids: { entityId: string; instanceId?: string }): void {
+  const problems = [
+    ...(isUri(ids.entityId) ? [] : [{ field: "params.entityId", reason: "must be a URI" }]),
+    ...(ids.instanceId === undefined || isUri(ids.instanceId)
+      ? []
+      : [{ field: "params.instanceId", reason: "must be a URI" }]),
+  ];
+  if (problems.length > 0) throw invalidData(problems, "the request is not valid");
+}
 
 async function attempt<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -166,6 +180,7 @@ export const Temporal = {
     attrs: readonly string[] | undefined,
     request: TemporalRequest,
   ): Promise<TemporalResult> {
+    checkIds({ entityId: id });
     const head = await attempt(() => deps.history().head(id));
     const current = head ? undefined : await attempt(() => deps.store().get(id));
     if (!head && !current) throw notFound(`entity ${id}`);
@@ -241,6 +256,7 @@ export const Temporal = {
 
   /** Adds attribute instances to the temporal representation of an existing entity (clause 5.6.12). */
   async append(deps: TemporalDeps, id: string, payload: Payload): Promise<void> {
+    checkIds({ entityId: id });
     const input = parseTemporalEntity(payload.body, payload.ctx, { whole: false, expectedId: id });
     if (!(await known(deps, id))) throw notFound(`entity ${id}`);
     await observe(deps, id, input.types ?? [], input.attrs);
@@ -248,6 +264,7 @@ export const Temporal = {
 
   /** Deletes the temporal representation of an entity (clause 5.6.16); its current state stays. */
   async remove(deps: TemporalDeps, id: string): Promise<void> {
+    checkIds({ entityId: id });
     const removed = await attempt(() => deps.history().removeEntity(id));
     if (!removed) throw notFound(`the temporal representation of entity ${id}`);
   },
@@ -259,6 +276,7 @@ export const Temporal = {
     attr: string,
     which: { datasetId?: string; deleteAll: boolean },
   ): Promise<void> {
+    checkIds({ entityId: id });
     await attempt(async () => {
       const history = deps.history();
       const head = await history.head(id);
@@ -304,6 +322,7 @@ export const Temporal = {
   },
 
   async instance(deps: TemporalDeps, id: string, attr: string, instanceId: string): Promise<HistoryInstance> {
+    checkIds({ entityId: id, instanceId });
     const missing = () => notFound(`instance ${instanceId} of attribute ${attr} of entity ${id}`);
     if (!parseInstanceId(instanceId)) throw missing();
     const instance = await attempt(() => deps.history().instance(id, attr, instanceId));
