@@ -102,6 +102,7 @@ function perDataset(ref: SeriesRef, body: JsonObject): JsonObject {
 const single = (items: JsonObject[]): Json => (items.length === 1 && items[0] ? items[0] : items);
 
 function aggregatedSeries(
+  ctx: ActiveContext,
   ref: SeriesRef,
   instances: readonly HistoryInstance[],
   request: TemporalRequest,
@@ -112,7 +113,7 @@ function aggregatedSeries(
   const values: TimedValue[] = instances.flatMap((instance) => {
     const time = timeOf(instance, request.property);
     return instance.content.kind === "value" && time !== undefined
-      ? [{ time, value: aggregatable(instance.content.attribute) }]
+      ? [{ time, value: simpleValue(ctx, instance) }]
       : [];
   });
   const times = values.map((v) => v.time).sort();
@@ -195,7 +196,7 @@ export function renderTemporalEntity(
       case "aggregatedValues":
         out[key] = single(
           series.flatMap(({ ref, instances }) => {
-            const body = aggregatedSeries(ref, instances, request);
+            const body = aggregatedSeries(ctx, ref, instances, request);
             return body ? [body] : [];
           }),
         );
