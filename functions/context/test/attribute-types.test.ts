@@ -5,6 +5,9 @@ import type { Entity } from "../src/domain/model";
 import { parseAttribute, parseEntity } from "../src/domain/normalize";
 import { matches, parseQ } from "../src/domain/query";
 import { renderEntity } from "../src/domain/render";
+import { describeChange } from "../src/subscriptions/matching";
+import { notificationEntry } from "../src/subscriptions/notification";
+import { parseSubscription } from "../src/subscriptions/parse";
 
 /**
  * VocabProperty, ListProperty and ListRelationship (clauses 4.5.20 to 4.5.22): how payloads are read,
@@ -299,5 +302,66 @@ describe("q on VocabProperty, ListProperty and ListRelationship", () => {
     });
     // Assess
     expect(matched).toBe(expected);
+  });
+});
+
+describe("notifications about VocabProperty, ListProperty and ListRelationship", () => {
+  const NOW = "2025-06-01T10:00:00.000Z";
+  const LATER = "2025-06-01T10:00:05.000Z";
+  const before: Entity = {
+    id: "urn:ngsi-ld:Place:1",
+    types: [`${DEFAULT}Place`],
+    createdAt: NOW,
+    modifiedAt: NOW,
+    attrs: {
+      [`${DEFAULT}category`]: [{ type: "VocabProperty", vocab: `${DEFAULT}monument`, modifiedAt: NOW }],
+      [`${DEFAULT}depths`]: [{ type: "ListProperty", valueList: [1, 2], modifiedAt: NOW }],
+      [`${DEFAULT}route`]: [
+        { type: "ListRelationship", objectList: ["urn:ngsi-ld:City:1"], modifiedAt: NOW },
+      ],
+    },
+  };
+
+  it("carries compacted previous terms and lists, and deleted lists as a list of the NGSI-LD Null", async () => {
+    // Prepare
+    const ctx = await core();
+    const subscription = parseSubscription(
+      {
+        type: "Subscription",
+        entities: [{ type: "Place" }],
+        notification: { endpoint: { uri: "http://127.0.0.1:4100/n" }, showChanges: true },
+      },
+      { ctx, tenant: "villamar", network: "private-allowed", now: NOW },
+      () => crypto.randomUUID(),
+    );
+    const change = describeChange(
+      before,
+      {
+        ...before,
+        modifiedAt: LATER,
+        attrs: {
+          [`${DEFAULT}category`]: [{ type: "VocabProperty", vocab: `${DEFAULT}museum`, modifiedAt: LATER }],
+          [`${DEFAULT}route`]: [
+            { type: "ListRelationship", objectList: ["urn:ngsi-ld:City:2"], modifiedAt: LATER },
+          ],
+        },
+      },
+      LATER,
+    );
+    if (!change) throw new Error("no change");
+    // Act
+    const entry = notificationEntry(subscription, ctx, change);
+    // Assess
+    expect(entry).toEqual({
+      id: "urn:ngsi-ld:Place:1",
+      type: "Place",
+      category: { type: "VocabProperty", vocab: "museum", previousVocab: "monument" },
+      route: {
+        type: "ListRelationship",
+        objectList: [{ object: "urn:ngsi-ld:City:2" }],
+        previousObjectList: [{ object: "urn:ngsi-ld:City:1" }],
+      },
+      depths: { type: "ListProperty", valueList: ["urn:ngsi-ld:null"], previousValueList: [1, 2] },
+    });
   });
 });
