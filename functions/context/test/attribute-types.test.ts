@@ -331,7 +331,7 @@ describe("notifications about VocabProperty, ListProperty and ListRelationship",
         entities: [{ type: "Place" }],
         notification: { endpoint: { uri: "http://127.0.0.1:4100/n" }, showChanges: true },
       },
-      { ctx, tenant: "villamar", network: "private-allowed", now: NOW },
+      { ctx, contextRef: undefined, tenant: "villamar", network: "private-allowed", now: NOW },
       () => crypto.randomUUID(),
     );
     const change = describeChange(
