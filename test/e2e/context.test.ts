@@ -304,6 +304,68 @@ describe("the NGSI-LD context broker of the local platform", () => {
     ]);
   });
 
+  it("keeps VocabProperty, ListProperty and ListRelationship and selects by q on them", async () => {
+    // Prepare
+    const run = crypto.randomUUID().slice(0, 8);
+    const type = `BusLine${run}`;
+    const id = `urn:ngsi-ld:${type}:1`;
+    const line = {
+      id,
+      type,
+      category: { vocab: "urban" },
+      frequencies: { type: "ListProperty", valueList: [10, 15, 30], unitCode: "MIN" },
+      stops: {
+        type: "ListRelationship",
+        objectList: [{ object: "urn:ngsi-ld:Stop:Port" }, "urn:ngsi-ld:Stop:Beach"],
+        objectType: "Stop",
+      },
+    };
+    const select = (q: string) =>
+      fetch(api(`/entities?type=${type}&q=${encodeURIComponent(q)}&options=keyValues`), {
+        headers: asOperator(),
+      }).then(async (r) => ((await r.json()) as Json[]).map((e) => e.id));
+    // Act
+    const created = await fetch(api("/entities"), {
+      method: "POST",
+      headers: asOperator({ "content-type": "application/json" }),
+      body: JSON.stringify(line),
+    });
+    const merged = await fetch(entityUrl(id), {
+      method: "PATCH",
+      headers: asOperator({ "content-type": "application/merge-patch+json" }),
+      body: JSON.stringify({ category: { vocab: ["urban", "night"] } }),
+    });
+    const normalized = await fetch(entityUrl(id), { headers: asOperator() });
+    const keyValues = await fetch(entityUrl(id, "?options=keyValues"), { headers: asOperator() });
+    const byVocab = await select('category=="night"');
+    const byMember = await select("frequencies==15;stops==urn:ngsi-ld:Stop:Beach");
+    const noMatch = await select("frequencies==20");
+    // Assess
+    expect(created.status).toBe(201);
+    expect(merged.status).toBe(204);
+    expect(await normalized.json()).toEqual({
+      id,
+      type,
+      category: { type: "VocabProperty", vocab: ["urban", "night"] },
+      frequencies: { type: "ListProperty", valueList: [10, 15, 30], unitCode: "MIN" },
+      stops: {
+        type: "ListRelationship",
+        objectList: [{ object: "urn:ngsi-ld:Stop:Port" }, { object: "urn:ngsi-ld:Stop:Beach" }],
+        objectType: "Stop",
+      },
+    });
+    expect(await keyValues.json()).toEqual({
+      id,
+      type,
+      category: ["urban", "night"],
+      frequencies: [10, 15, 30],
+      stops: ["urn:ngsi-ld:Stop:Port", "urn:ngsi-ld:Stop:Beach"],
+    });
+    expect(byVocab).toEqual([id]);
+    expect(byMember).toEqual([id]);
+    expect(noMatch).toEqual([]);
+  });
+
   it("keeps one destination's entities from another destination's staff", async () => {
     // Prepare
     const id = "urn:ngsi-ld:Beach:Beach-A-Concha-123456";

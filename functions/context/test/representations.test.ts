@@ -69,7 +69,7 @@ describe("reading NGSI-LD payloads", () => {
       "a.languageMap.not a tag",
       "language tag",
     ],
-    [{ a: { type: "ListProperty", valueList: [1] } }, "a.type", "not supported"],
+    [{ a: { type: "ListProperty", value: [1] } }, "a.value", 'in "valueList"'],
     [{ "bad name": 1 }, "bad name", "whitespace"],
     [{ a: { type: "Property", value: 1, sub: { type: "Property" } } }, "a.sub", "has no value"],
   ])("refuses %j naming %s", async (attributes, field, reason) => {

@@ -74,6 +74,18 @@ export const AttributeSchema: z.ZodType<Attribute> = z.lazy(() => {
       ...Members,
     }),
     z.object({ type: z.literal("JsonProperty"), json: JsonValue, ...Members }),
+    z.object({
+      type: z.literal("VocabProperty"),
+      vocab: z.union([z.string(), z.array(z.string())]),
+      ...Members,
+    }),
+    z.object({ type: z.literal("ListProperty"), valueList: z.array(JsonValue), ...Members }),
+    z.object({
+      type: z.literal("ListRelationship"),
+      objectList: z.array(z.string()),
+      objectType: z.string().optional(),
+      ...Members,
+    }),
   ]);
 });
 const EntitySchema = z.object({

@@ -71,7 +71,25 @@ function wholeInstances(updates: readonly AttributeUpdate[]): Attribute[] {
   return updates.flatMap((u) => (u.kind === "set" ? [u.instance] : []));
 }
 
-const PRIMARY_MEMBERS = ["value", "object", "languageMap", "json"] as const;
+const PRIMARY_MEMBERS = [
+  "value",
+  "object",
+  "languageMap",
+  "json",
+  "vocab",
+  "valueList",
+  "objectList",
+] as const;
+const PRIMARY_MEMBER: Record<Attribute["type"], (typeof PRIMARY_MEMBERS)[number]> = {
+  Property: "value",
+  GeoProperty: "value",
+  Relationship: "object",
+  LanguageProperty: "languageMap",
+  JsonProperty: "json",
+  VocabProperty: "vocab",
+  ListProperty: "valueList",
+  ListRelationship: "objectList",
+};
 
 /** Whether a patch gives any member to change (its type and datasetId only select). */
 const changesSomething = (patch: AttributePatch) =>
@@ -92,14 +110,7 @@ function applyPatch(existing: Attribute, patch: AttributePatch, field: string, n
     }
     return now === undefined ? whole : stamp(whole, now, existing);
   }
-  const allowed =
-    existing.type === "Relationship"
-      ? "object"
-      : existing.type === "LanguageProperty"
-        ? "languageMap"
-        : existing.type === "JsonProperty"
-          ? "json"
-          : "value";
+  const allowed = PRIMARY_MEMBER[existing.type];
   for (const member of PRIMARY_MEMBERS) {
     if (member !== allowed && patch[member] !== undefined) {
       throw invalidData([{ field: `${field}.${member}`, reason: `a ${existing.type} has no ${member}` }]);
@@ -136,13 +147,29 @@ function applyPatch(existing: Attribute, patch: AttributePatch, field: string, n
     case "JsonProperty":
       merged = { ...existing, ...(patch.json === undefined ? {} : { json: patch.json }) };
       break;
+    case "VocabProperty":
+      merged = { ...existing, ...(patch.vocab === undefined ? {} : { vocab: patch.vocab }) };
+      break;
+    case "ListProperty":
+      merged = { ...existing, ...(patch.valueList === undefined ? {} : { valueList: patch.valueList }) };
+      break;
+    case "ListRelationship":
+      merged = {
+        ...existing,
+        ...(patch.objectList === undefined ? {} : { objectList: patch.objectList }),
+        ...(patch.objectType === undefined ? {} : { objectType: patch.objectType }),
+      };
+      break;
   }
   if (patch.observedAt === null) delete merged.observedAt;
   else if (patch.observedAt !== undefined) merged.observedAt = patch.observedAt;
   if (patch.unitCode === null) delete merged.unitCode;
   else if (patch.unitCode !== undefined) {
-    if (merged.type !== "Property")
-      throw invalidData([{ field: `${field}.unitCode`, reason: "only a Property has a unitCode" }]);
+    if (merged.type !== "Property" && merged.type !== "ListProperty") {
+      throw invalidData([
+        { field: `${field}.unitCode`, reason: "only a Property or a ListProperty has a unitCode" },
+      ]);
+    }
     merged.unitCode = patch.unitCode;
   }
   const sub: Record<string, Attribute> = { ...(existing.sub ?? {}) };

@@ -53,7 +53,13 @@ export type Attribute =
   | (InstanceMembers & { type: "GeoProperty"; value: Geometry })
   | (InstanceMembers & { type: "Relationship"; object: string | string[]; objectType?: string })
   | (InstanceMembers & { type: "LanguageProperty"; languageMap: LanguageMap })
-  | (InstanceMembers & { type: "JsonProperty"; json: Json });
+  | (InstanceMembers & { type: "JsonProperty"; json: Json })
+  /** Vocabulary terms (clause 4.5.20), stored expanded like entity types. */
+  | (InstanceMembers & { type: "VocabProperty"; vocab: string | string[] })
+  /** An ordered list of Property values (clause 4.5.21). */
+  | (InstanceMembers & { type: "ListProperty"; valueList: Json[] })
+  /** An ordered list of target entity ids (clause 4.5.22). */
+  | (InstanceMembers & { type: "ListRelationship"; objectList: string[]; objectType?: string });
 
 export type AttributeType = Attribute["type"];
 export const ATTRIBUTE_TYPES: readonly AttributeType[] = [
@@ -62,6 +68,9 @@ export const ATTRIBUTE_TYPES: readonly AttributeType[] = [
   "Relationship",
   "LanguageProperty",
   "JsonProperty",
+  "VocabProperty",
+  "ListProperty",
+  "ListRelationship",
 ];
 
 export interface Entity {
@@ -88,6 +97,9 @@ export interface AttributePatch {
   objectType?: string;
   languageMap?: LanguageMap;
   json?: Json;
+  vocab?: string | string[];
+  valueList?: Json[];
+  objectList?: string[];
   observedAt?: string | null;
   unitCode?: string | null;
   sub: Record<string, AttributePatch | null>;

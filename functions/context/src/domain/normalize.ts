@@ -71,9 +71,21 @@ const PRIMARY: Record<AttributeType, string> = {
   Relationship: "object",
   LanguageProperty: "languageMap",
   JsonProperty: "json",
+  VocabProperty: "vocab",
+  ListProperty: "valueList",
+  ListRelationship: "objectList",
 };
-const UNSUPPORTED_TYPES = new Set(["VocabProperty", "ListProperty", "ListRelationship"]);
-const INSTANCE_KEYS = ["type", "value", "object", "languageMap", "json", "datasetId"];
+const INSTANCE_KEYS = [
+  "type",
+  "value",
+  "object",
+  "languageMap",
+  "json",
+  "vocab",
+  "valueList",
+  "objectList",
+  "datasetId",
+];
 
 export const isUri = (value: unknown): value is string =>
   typeof value === "string" && value.length <= MAX_ID_LENGTH && URI.test(value);
@@ -102,10 +114,9 @@ class Collector {
 }
 
 /** The attribute type a payload names, accepting `Property`, `ngsi-ld:Property` or the full IRI. */
-function attributeType(ctx: ActiveContext, raw: string): AttributeType | "unsupported" | undefined {
+function attributeType(ctx: ActiveContext, raw: string): AttributeType | undefined {
   const expanded = expandTerm(ctx, raw);
   for (const type of ATTRIBUTE_TYPES) if (expanded === `${NGSI_LD}${type}`) return type;
-  for (const type of UNSUPPORTED_TYPES) if (expanded === `${NGSI_LD}${type}`) return "unsupported";
   return undefined;
 }
 
@@ -131,6 +142,45 @@ function relationshipObject(value: unknown, field: string, out: Collector): stri
   if (isUri(value)) return value;
   if (Array.isArray(value) && value.length > 0 && value.every(isUri)) return value;
   return out.add(field, `must be a URI or a non-empty array of URIs, not ${typeName(value)}`);
+}
+
+/** VocabProperty terms (clause 4.5.20), expanded with the @context like entity types. */
+function vocabTerms(ctx: ActiveContext, value: unknown, field: string, out: Collector) {
+  const valid = (term: unknown): term is string => typeof term === "string" && checkName(term) === undefined;
+  if (valid(value)) return expandTerm(ctx, value);
+  if (Array.isArray(value) && value.length > 0 && value.every(valid))
+    return value.map((term) => expandTerm(ctx, term));
+  return out.add(field, "must be a vocabulary term or a non-empty array of them");
+}
+
+/** A ListProperty's values (clause 4.5.21): an ordered array of Property values. */
+function valueList(value: unknown, field: string, out: Collector): Json[] | undefined {
+  if (!Array.isArray(value)) return out.add(field, `must be an array, not ${typeName(value)}`);
+  const problem = value.findIndex((item) => item === null || item === NGSI_LD_NULL);
+  if (problem >= 0) return out.add(`${field}[${problem}]`, "must be a value, not null");
+  return value as Json[];
+}
+
+/** A ListRelationship's targets (clause 4.5.22): URIs, each bare or as `{"object": URI}`. */
+function objectList(value: unknown, field: string, out: Collector): string[] | undefined {
+  if (!Array.isArray(value)) return out.add(field, `must be an array, not ${typeName(value)}`);
+  const targets: string[] = [];
+  value.forEach((item, index) => {
+    const target = isObject(item) && Object.keys(item).length === 1 ? item.object : item;
+    if (isUri(target)) targets.push(target);
+    else out.add(`${field}[${index}]`, 'must be a URI or {"object": URI}');
+  });
+  return targets.length === value.length ? targets : undefined;
+}
+
+/** The NGSI-LD Null in the shape of a primary member (clause 4.5.0), which removes the attribute. */
+function isNullMember(key: string, value: unknown): boolean {
+  if (value === NGSI_LD_NULL) return true;
+  if (key === "languageMap") return isObject(value) && value["@none"] === NGSI_LD_NULL;
+  if (key !== "valueList" && key !== "objectList" && key !== "vocab") return false;
+  if (!Array.isArray(value) || value.length !== 1) return false;
+  const [only] = value;
+  return only === NGSI_LD_NULL || (key === "objectList" && isObject(only) && only.object === NGSI_LD_NULL);
 }
 
 interface Where {
@@ -165,8 +215,6 @@ function instance(raw: unknown, name: string, field: string, where: Where): Attr
     if (typeof given !== "string")
       return out.add(`${field}.type`, `must be a string, not ${typeName(given)}`);
     const known = attributeType(ctx, given);
-    if (known === "unsupported")
-      return out.add(`${field}.type`, `${given} is not supported by this broker yet`);
     if (known === undefined) {
       // A bare GeoJSON geometry (a common concise shortcut) rather than an attribute object.
       if (isGeometryLike(raw) && !("value" in raw)) return geoShortcut(raw, field, where);
@@ -179,6 +227,9 @@ function instance(raw: unknown, name: string, field: string, where: Where): Attr
   } else if ("object" in raw) type = "Relationship";
   else if ("languageMap" in raw) type = "LanguageProperty";
   else if ("json" in raw) type = "JsonProperty";
+  else if ("vocab" in raw) type = "VocabProperty";
+  else if ("valueList" in raw) type = "ListProperty";
+  else if ("objectList" in raw) type = "ListRelationship";
   else if ("value" in raw && !partial) type = geometryValued(raw.value) ? "GeoProperty" : "Property";
   else if (
     !partial &&
@@ -231,19 +282,18 @@ function members(
       case "value":
       case "object":
       case "languageMap":
-      case "json": {
+      case "json":
+      case "vocab":
+      case "valueList":
+      case "objectList": {
         const expected = type ? PRIMARY[type] : undefined;
         if (expected !== undefined && expected !== key) {
-          out.add(
-            at,
-            `a ${type} carries its ${type === "Relationship" ? "target" : "content"} in "${expected}", not "${key}"`,
-          );
+          const what =
+            type === "Relationship" ? "target" : type === "ListRelationship" ? "targets" : "content";
+          out.add(at, `a ${type} carries its ${what} in "${expected}", not "${key}"`);
           break;
         }
-        if (
-          value === NGSI_LD_NULL ||
-          (key === "languageMap" && isObject(value) && value["@none"] === NGSI_LD_NULL)
-        ) {
+        if (isNullMember(key, value)) {
           if (!nullRemoves(where))
             out.add(at, `the NGSI-LD Null is only allowed in merges and partial updates`);
           else return out.errors.length === before ? "delete" : undefined;
@@ -262,14 +312,23 @@ function members(
         } else if (key === "languageMap") {
           const map = languageMap(value, at, out);
           if (map) patch.languageMap = map;
+        } else if (key === "vocab") {
+          const vocab = vocabTerms(ctx, value, at, out);
+          if (vocab !== undefined) patch.vocab = vocab;
+        } else if (key === "valueList") {
+          const list = valueList(value, at, out);
+          if (list) patch.valueList = list;
+        } else if (key === "objectList") {
+          const targets = objectList(value, at, out);
+          if (targets) patch.objectList = targets;
         } else {
           patch.json = value as Json;
         }
         break;
       }
       case "objectType":
-        if (type !== undefined && type !== "Relationship")
-          out.add(at, "only a Relationship has an objectType");
+        if (type !== undefined && type !== "Relationship" && type !== "ListRelationship")
+          out.add(at, "only a Relationship or a ListRelationship has an objectType");
         else if (typeof value !== "string" || checkName(value)) out.add(at, "must be an entity type name");
         else patch.objectType = expandTerm(ctx, value);
         break;
@@ -286,7 +345,8 @@ function members(
       case "unitCode":
         if (partial && value === NGSI_LD_NULL) patch.unitCode = null;
         else if (typeof value !== "string" || value === "") out.add(at, "must be a UN/CEFACT unit code");
-        else if (type !== undefined && type !== "Property") out.add(at, "only a Property has a unitCode");
+        else if (type !== undefined && type !== "Property" && type !== "ListProperty")
+          out.add(at, "only a Property or a ListProperty has a unitCode");
         else patch.unitCode = value;
         break;
       case "@context":
@@ -371,6 +431,24 @@ export function toAttribute(patch: AttributePatch): Attribute | undefined {
         : { type, languageMap: patch.languageMap, ...withSub };
     case "JsonProperty":
       return patch.json === undefined ? undefined : { type, json: patch.json, ...withSub };
+    case "VocabProperty":
+      return patch.vocab === undefined ? undefined : { type, vocab: patch.vocab, ...withSub };
+    case "ListProperty":
+      if (patch.valueList === undefined) return undefined;
+      return {
+        type,
+        valueList: patch.valueList,
+        ...withSub,
+        ...(typeof patch.unitCode === "string" ? { unitCode: patch.unitCode } : {}),
+      };
+    case "ListRelationship":
+      if (patch.objectList === undefined) return undefined;
+      return {
+        type,
+        objectList: patch.objectList,
+        ...withSub,
+        ...(patch.objectType === undefined ? {} : { objectType: patch.objectType }),
+      };
     case undefined:
       return undefined;
   }
@@ -380,6 +458,9 @@ function inferType(patch: AttributePatch): AttributeType | undefined {
   if (patch.object !== undefined) return "Relationship";
   if (patch.languageMap !== undefined) return "LanguageProperty";
   if (patch.json !== undefined) return "JsonProperty";
+  if (patch.vocab !== undefined) return "VocabProperty";
+  if (patch.valueList !== undefined) return "ListProperty";
+  if (patch.objectList !== undefined) return "ListRelationship";
   if (patch.value !== undefined) return geometryValued(patch.value) ? "GeoProperty" : "Property";
   return undefined;
 }

@@ -9,11 +9,12 @@ import { ngsiError } from "./errors";
  */
 export type Literal =
   | { kind: "number"; value: number }
-  | { kind: "string"; value: string }
+  /** `iri`: the value expanded as a term with the request's @context, for VocabProperty terms. */
+  | { kind: "string"; value: string; iri?: string }
   | { kind: "boolean"; value: boolean }
   | { kind: "datetime"; value: string; time: number }
   /** An unquoted token that is neither a number, a boolean nor a date: a URI or bare word. */
-  | { kind: "token"; value: string };
+  | { kind: "token"; value: string; iri?: string };
 
 export type Operand =
   | { kind: "single"; value: Literal }
@@ -269,9 +270,18 @@ export function pathsOf(expression: QueryExpression): AttributePath[] {
 /** What a path resolves to in one entity: every candidate value (any match satisfies a comparison). */
 export type PathResolver = (path: AttributePath) => { exists: boolean; values: unknown[] };
 
-type Scalar = string | number | boolean;
+/**
+ * A VocabProperty term as the resolver returns it: stored expanded, so it is compared with the query
+ * value expanded by the query's @context (`Literal.iri`), as entity type names are.
+ */
+export class VocabTerm {
+  constructor(readonly iri: string) {}
+}
+
+type Scalar = string | number | boolean | VocabTerm;
 
 function scalarOf(value: unknown): Scalar | undefined {
+  if (value instanceof VocabTerm) return value;
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
   // A typed literal such as {"@type": "DateTime", "@value": "..."} compares by its value.
   if (typeof value === "object" && value !== null && "@value" in value) {
@@ -284,6 +294,11 @@ function scalarOf(value: unknown): Scalar | undefined {
 /** -1, 0, 1, or undefined when the two are not comparable (different kinds). */
 function compare(target: Scalar, literal: Literal): number | undefined {
   const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
+  if (target instanceof VocabTerm) {
+    if (literal.kind !== "string" && literal.kind !== "token") return undefined;
+    const iri = literal.iri ?? literal.value;
+    return target.iri < iri ? -1 : target.iri > iri ? 1 : 0;
+  }
   switch (literal.kind) {
     case "number":
       return typeof target === "number" ? sign(target - literal.value) : undefined;
@@ -309,6 +324,7 @@ function compare(target: Scalar, literal: Literal): number | undefined {
 function matchesOperand(target: Scalar, operator: Operator, operand: Operand): boolean {
   switch (operand.kind) {
     case "pattern":
+      if (target instanceof VocabTerm) return operand.regex.test(target.iri);
       return typeof target === "string" && operand.regex.test(target);
     case "list":
       return operand.values.some((v) => compare(target, v) === 0);

@@ -16,7 +16,16 @@ import { type ActiveContext, expandTerm } from "./jsonld";
 import { type Attribute, type Entity, type Geometry, LOCATION } from "./model";
 import { checkName, isUri } from "./normalize";
 import type { EntityStore, StoredEntity } from "./ports";
-import { type AttributePath, evaluate, parseQuery, pathsOf, type QueryExpression } from "./query-language";
+import {
+  type AttributePath,
+  evaluate,
+  type Literal,
+  type Operand,
+  parseQuery,
+  pathsOf,
+  type QueryExpression,
+  VocabTerm,
+} from "./query-language";
 import { matchesScopes, parseScopeQuery, type ScopeExpression } from "./scope";
 import {
   candidateTypes,
@@ -123,13 +132,37 @@ function expandPath(ctx: ActiveContext, path: AttributePath): AttributePath {
   return { ...path, names };
 }
 
+/** String values also expanded as terms, for comparisons with VocabProperty terms. */
+function expandLiteral(ctx: ActiveContext, literal: Literal): Literal {
+  return (literal.kind === "string" || literal.kind === "token") && checkName(literal.value) === undefined
+    ? { ...literal, iri: expandTerm(ctx, literal.value) }
+    : literal;
+}
+
+function expandOperand(ctx: ActiveContext, operand: Operand): Operand {
+  switch (operand.kind) {
+    case "single":
+      return { kind: "single", value: expandLiteral(ctx, operand.value) };
+    case "list":
+      return { kind: "list", values: operand.values.map((v) => expandLiteral(ctx, v)) };
+    default:
+      return operand;
+  }
+}
+
 function expandQuery(ctx: ActiveContext, expression: QueryExpression): QueryExpression {
   switch (expression.kind) {
     case "and":
     case "or":
       return { kind: expression.kind, terms: expression.terms.map((t) => expandQuery(ctx, t)) };
-    default:
+    case "exists":
       return { ...expression, path: expandPath(ctx, expression.path) };
+    case "compare":
+      return {
+        ...expression,
+        path: expandPath(ctx, expression.path),
+        operand: expandOperand(ctx, expression.operand),
+      };
   }
 }
 
@@ -299,6 +332,15 @@ function valuesOf(attribute: Attribute): unknown[] {
       return [attribute.json];
     case "LanguageProperty":
       return Object.values(attribute.languageMap);
+    case "VocabProperty":
+      return (typeof attribute.vocab === "string" ? [attribute.vocab] : attribute.vocab).map(
+        (iri) => new VocabTerm(iri),
+      );
+    // An array matches when one of its elements does: membership in the list.
+    case "ListProperty":
+      return [attribute.valueList];
+    case "ListRelationship":
+      return [attribute.objectList];
   }
 }
 
@@ -307,7 +349,9 @@ function metaOf(attribute: Attribute, member: string): string | undefined {
     case "observedAt":
       return attribute.observedAt;
     case "unitCode":
-      return attribute.type === "Property" ? attribute.unitCode : undefined;
+      return attribute.type === "Property" || attribute.type === "ListProperty"
+        ? attribute.unitCode
+        : undefined;
     case "datasetId":
       return attribute.datasetId;
     case "createdAt":

@@ -66,7 +66,34 @@ function compactTypes(ctx: ActiveContext, types: readonly string[]): Json {
   return compacted.length === 1 ? (compacted[0] ?? "") : compacted;
 }
 
-function simplified(attribute: Attribute, view: View): Json {
+const compactVocab = (ctx: ActiveContext, vocab: string | string[]): Json =>
+  typeof vocab === "string" ? compactTerm(ctx, vocab) : vocab.map((term) => compactTerm(ctx, term));
+
+/**
+ * The content of an attribute's primary member as the normalized form writes it: vocabulary terms
+ * compacted, a ListRelationship's targets as `{"object": URI}` entries (clause 4.5.22).
+ */
+export function primaryValue(ctx: ActiveContext, attribute: Attribute): Json {
+  switch (attribute.type) {
+    case "Property":
+    case "GeoProperty":
+      return attribute.value;
+    case "Relationship":
+      return attribute.object;
+    case "LanguageProperty":
+      return attribute.languageMap;
+    case "JsonProperty":
+      return attribute.json;
+    case "VocabProperty":
+      return compactVocab(ctx, attribute.vocab);
+    case "ListProperty":
+      return attribute.valueList;
+    case "ListRelationship":
+      return attribute.objectList.map((object) => ({ object }));
+  }
+}
+
+function simplified(ctx: ActiveContext, attribute: Attribute, view: View): Json {
   switch (attribute.type) {
     case "Property":
       return attribute.value;
@@ -78,11 +105,17 @@ function simplified(attribute: Attribute, view: View): Json {
       return attribute.json;
     case "LanguageProperty":
       return view.lang ? chooseLanguage(attribute.languageMap, view.lang).value : attribute.languageMap;
+    case "VocabProperty":
+      return compactVocab(ctx, attribute.vocab);
+    case "ListProperty":
+      return attribute.valueList;
+    case "ListRelationship":
+      return attribute.objectList;
   }
 }
 
 function instance(ctx: ActiveContext, attribute: Attribute, view: View, top: boolean): Json {
-  if (view.format === "keyValues") return simplified(attribute, view);
+  if (view.format === "keyValues") return simplified(ctx, attribute, view);
   const out: JsonObject = {};
   const concise = view.format === "concise";
   const languageChosen = attribute.type === "LanguageProperty" && view.lang !== undefined;
@@ -106,9 +139,23 @@ function instance(ctx: ActiveContext, attribute: Attribute, view: View, top: boo
         out.lang = chosen.tag;
       } else out.languageMap = attribute.languageMap;
       break;
+    case "VocabProperty":
+      out.vocab = primaryValue(ctx, attribute);
+      break;
+    case "ListProperty":
+      out.valueList = attribute.valueList;
+      break;
+    case "ListRelationship":
+      out.objectList = primaryValue(ctx, attribute);
+      if (attribute.objectType !== undefined) out.objectType = compactTerm(ctx, attribute.objectType);
+      break;
   }
   if (attribute.observedAt !== undefined) out.observedAt = attribute.observedAt;
-  if (attribute.type === "Property" && attribute.unitCode !== undefined) out.unitCode = attribute.unitCode;
+  if (
+    (attribute.type === "Property" || attribute.type === "ListProperty") &&
+    attribute.unitCode !== undefined
+  )
+    out.unitCode = attribute.unitCode;
   if (attribute.datasetId !== undefined) out.datasetId = attribute.datasetId;
   if (view.sysAttrs && top) {
     if (attribute.createdAt !== undefined) out.createdAt = attribute.createdAt;
@@ -132,9 +179,10 @@ function instance(ctx: ActiveContext, attribute: Attribute, view: View, top: boo
 function renderAttribute(ctx: ActiveContext, instances: readonly Attribute[], view: View): Json {
   if (view.format === "keyValues") {
     const first = instances[0];
-    if (instances.length === 1 && first && first.datasetId === undefined) return simplified(first, view);
+    if (instances.length === 1 && first && first.datasetId === undefined) return simplified(ctx, first, view);
     const dataset: JsonObject = {};
-    for (const attribute of instances) dataset[attribute.datasetId ?? "@none"] = simplified(attribute, view);
+    for (const attribute of instances)
+      dataset[attribute.datasetId ?? "@none"] = simplified(ctx, attribute, view);
     return { dataset };
   }
   const rendered = instances.map((attribute) => {

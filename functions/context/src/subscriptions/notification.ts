@@ -1,6 +1,6 @@
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import { type Attribute, type Entity, type Json, type JsonObject, NGSI_LD_NULL } from "../domain/model";
-import { parseLanguagePreference, renderEntity, type View } from "../domain/render";
+import { parseLanguagePreference, primaryValue, renderEntity, type View } from "../domain/render";
 import type { EntityChange } from "./matching";
 import { notificationUrn, type Subscription } from "./model";
 
@@ -16,6 +16,9 @@ const PRIMARY: Record<Attribute["type"], string> = {
   Relationship: "object",
   LanguageProperty: "languageMap",
   JsonProperty: "json",
+  VocabProperty: "vocab",
+  ListProperty: "valueList",
+  ListRelationship: "objectList",
 };
 const PREVIOUS: Record<Attribute["type"], string> = {
   Property: "previousValue",
@@ -23,21 +26,10 @@ const PREVIOUS: Record<Attribute["type"], string> = {
   Relationship: "previousObject",
   LanguageProperty: "previousLanguageMap",
   JsonProperty: "previousJson",
+  VocabProperty: "previousVocab",
+  ListProperty: "previousValueList",
+  ListRelationship: "previousObjectList",
 };
-
-function primaryOf(attribute: Attribute): Json {
-  switch (attribute.type) {
-    case "Property":
-    case "GeoProperty":
-      return attribute.value;
-    case "Relationship":
-      return attribute.object;
-    case "LanguageProperty":
-      return attribute.languageMap;
-    case "JsonProperty":
-      return attribute.json;
-  }
-}
 
 function viewOf(subscription: Subscription): View {
   const n = subscription.notification;
@@ -53,18 +45,25 @@ function viewOf(subscription: Subscription): View {
 const included = (subscription: Subscription, name: string) =>
   subscription.notification.attributes === undefined || subscription.notification.attributes.includes(name);
 
+/** The NGSI-LD Null in the shape of an attribute type's primary member (lists: a list of it). */
+function nullOf(type: Attribute["type"]): Json {
+  if (type === "ListProperty") return [NGSI_LD_NULL];
+  if (type === "ListRelationship") return [{ object: NGSI_LD_NULL }];
+  return NGSI_LD_NULL;
+}
+
 /**
  * An attribute instance that no longer exists: its type (when the format keeps types), the NGSI-LD
  * Null, and with sysAttrs when it was deleted.
  */
-function removed(attribute: Attribute, subscription: Subscription, at: string): Json {
+function removed(attribute: Attribute, subscription: Subscription, at: string, ctx: ActiveContext): Json {
   const { format, showChanges, sysAttrs } = subscription.notification;
   if (format === "keyValues") return NGSI_LD_NULL;
   return {
     ...(format === "normalized" ? { type: attribute.type } : {}),
-    [PRIMARY[attribute.type]]: NGSI_LD_NULL,
+    [PRIMARY[attribute.type]]: nullOf(attribute.type),
     ...(attribute.datasetId === undefined ? {} : { datasetId: attribute.datasetId }),
-    ...(showChanges ? { [PREVIOUS[attribute.type]]: primaryOf(attribute) } : {}),
+    ...(showChanges ? { [PREVIOUS[attribute.type]]: primaryValue(ctx, attribute) } : {}),
     ...(sysAttrs
       ? {
           ...(attribute.createdAt === undefined ? {} : { createdAt: attribute.createdAt }),
@@ -75,8 +74,13 @@ function removed(attribute: Attribute, subscription: Subscription, at: string): 
   };
 }
 
-function removedAll(instances: readonly Attribute[], subscription: Subscription, at: string): Json {
-  const rendered = instances.map((a) => removed(a, subscription, at));
+function removedAll(
+  instances: readonly Attribute[],
+  subscription: Subscription,
+  at: string,
+  ctx: ActiveContext,
+): Json {
+  const rendered = instances.map((a) => removed(a, subscription, at, ctx));
   return rendered.length === 1 ? (rendered[0] ?? null) : rendered;
 }
 
@@ -93,6 +97,7 @@ function withRemoved(
   gone: readonly Attribute[],
   subscription: Subscription,
   at: string,
+  ctx: ActiveContext,
 ): Json {
   if (subscription.notification.format === "keyValues") {
     const single = remaining.length === 1 && remaining[0]?.datasetId === undefined;
@@ -105,16 +110,21 @@ function withRemoved(
     return { dataset };
   }
   const current = Array.isArray(rendered) ? rendered : [rendered];
-  return [...current, ...gone.map((a) => removed(a, subscription, at))];
+  return [...current, ...gone.map((a) => removed(a, subscription, at, ctx))];
 }
 
 /** Adds the previous value of each instance (matched by datasetId) to a rendered attribute. */
-function withPrevious(rendered: Json, previous: readonly Attribute[], current: readonly Attribute[]): Json {
+function withPrevious(
+  ctx: ActiveContext,
+  rendered: Json,
+  previous: readonly Attribute[],
+  current: readonly Attribute[],
+): Json {
   const before = (datasetId: string | undefined) => previous.find((a) => a.datasetId === datasetId);
   const annotate = (json: Json, instance: Attribute | undefined): Json => {
     const old = instance ? before(instance.datasetId) : undefined;
     if (!old || !instance) return json;
-    const member = { [PREVIOUS[old.type]]: primaryOf(old) };
+    const member = { [PREVIOUS[old.type]]: primaryValue(ctx, old) };
     // A concise plain value becomes an object to carry its previous value.
     return isObject(json) ? { ...json, ...member } : { value: json, ...member };
   };
@@ -145,7 +155,7 @@ export function notificationEntry(
     for (const [name, instances] of Object.entries(change.entity.attrs)) {
       const shown = showChanges || watchedAttributes === undefined || watchedAttributes.includes(name);
       if (shown && included(subscription, name) && instances.length > 0)
-        out[compactTerm(ctx, name)] = removedAll(instances, subscription, change.at);
+        out[compactTerm(ctx, name)] = removedAll(instances, subscription, change.at, ctx);
     }
     return out;
   }
@@ -155,7 +165,12 @@ export function notificationEntry(
       const key = compactTerm(ctx, name);
       const rendered = out[key];
       if (rendered === undefined) continue;
-      out[key] = withPrevious(rendered, change.previous.attrs[name] ?? [], change.entity.attrs[name] ?? []);
+      out[key] = withPrevious(
+        ctx,
+        rendered,
+        change.previous.attrs[name] ?? [],
+        change.entity.attrs[name] ?? [],
+      );
     }
   }
   for (const name of change.attributes.deleted) {
@@ -169,8 +184,8 @@ export function notificationEntry(
     if (gone.length === 0) continue;
     out[key] =
       rendered === undefined || remaining.length === 0
-        ? removedAll(gone, subscription, change.at)
-        : withRemoved(rendered, remaining, gone, subscription, change.at);
+        ? removedAll(gone, subscription, change.at, ctx)
+        : withRemoved(rendered, remaining, gone, subscription, change.at, ctx);
   }
   return out;
 }

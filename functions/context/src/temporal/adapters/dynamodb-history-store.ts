@@ -56,6 +56,9 @@ const AttributeTypeSchema = z.enum([
   "Relationship",
   "LanguageProperty",
   "JsonProperty",
+  "VocabProperty",
+  "ListProperty",
+  "ListRelationship",
 ]);
 const ContentSchema: z.ZodType<InstanceContent> = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("value"), attribute: AttributeSchema }),

@@ -39,6 +39,12 @@ export function aggregatable(attribute: Attribute): Json {
       return attribute.languageMap;
     case "JsonProperty":
       return attribute.json;
+    case "VocabProperty":
+      return attribute.vocab;
+    case "ListProperty":
+      return attribute.valueList;
+    case "ListRelationship":
+      return attribute.objectList;
   }
 }
 

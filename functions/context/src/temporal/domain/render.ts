@@ -6,7 +6,7 @@ import {
   type JsonObject,
   NGSI_LD_NULL,
 } from "../../domain/model";
-import { renderEntity } from "../../domain/render";
+import { primaryValue, renderEntity } from "../../domain/render";
 import { aggregatable, aggregate, periods, type TimedValue } from "./aggregate";
 import { type HistoryInstance, type SeriesRef, timeOf } from "./model";
 import { MAX_PERIODS, type TemporalRequest } from "./request";
@@ -31,6 +31,9 @@ const VALUES_MEMBER: Record<AttributeType, string> = {
   Relationship: "objects",
   LanguageProperty: "languageMaps",
   JsonProperty: "jsons",
+  VocabProperty: "vocabs",
+  ListProperty: "valueLists",
+  ListRelationship: "objectLists",
 };
 
 const typeOf = (instance: HistoryInstance): AttributeType =>
@@ -48,6 +51,12 @@ function nullMember(type: AttributeType): JsonObject {
       return { languageMap: { "@none": NGSI_LD_NULL } };
     case "JsonProperty":
       return { json: NGSI_LD_NULL };
+    case "VocabProperty":
+      return { vocab: NGSI_LD_NULL };
+    case "ListProperty":
+      return { valueList: [NGSI_LD_NULL] };
+    case "ListRelationship":
+      return { objectList: [{ object: NGSI_LD_NULL }] };
   }
 }
 
@@ -79,9 +88,11 @@ function normalizedInstance(ctx: ActiveContext, instance: HistoryInstance, sysAt
   return out;
 }
 
-function simpleValue(instance: HistoryInstance): Json {
+function simpleValue(ctx: ActiveContext, instance: HistoryInstance): Json {
   if (instance.content.kind === "deleted") return NGSI_LD_NULL;
-  return aggregatable(instance.content.attribute);
+  const attribute = instance.content.attribute;
+  // Vocabulary terms are stored expanded; the requester reads them compacted, as in the entity API.
+  return attribute.type === "VocabProperty" ? primaryValue(ctx, attribute) : aggregatable(attribute);
 }
 
 function perDataset(ref: SeriesRef, body: JsonObject): JsonObject {
@@ -91,6 +102,7 @@ function perDataset(ref: SeriesRef, body: JsonObject): JsonObject {
 const single = (items: JsonObject[]): Json => (items.length === 1 && items[0] ? items[0] : items);
 
 function aggregatedSeries(
+  ctx: ActiveContext,
   ref: SeriesRef,
   instances: readonly HistoryInstance[],
   request: TemporalRequest,
@@ -101,7 +113,7 @@ function aggregatedSeries(
   const values: TimedValue[] = instances.flatMap((instance) => {
     const time = timeOf(instance, request.property);
     return instance.content.kind === "value" && time !== undefined
-      ? [{ time, value: aggregatable(instance.content.attribute) }]
+      ? [{ time, value: simpleValue(ctx, instance) }]
       : [];
   });
   const times = values.map((v) => v.time).sort();
@@ -173,7 +185,10 @@ export function renderTemporalEntity(
             const last = instances.at(-1);
             if (!last) return [];
             const type = typeOf(last);
-            const pairs: Json[] = instances.map((i) => [simpleValue(i), timeOf(i, request.property) ?? ""]);
+            const pairs: Json[] = instances.map((i) => [
+              simpleValue(ctx, i),
+              timeOf(i, request.property) ?? "",
+            ]);
             return [perDataset(ref, { type, [VALUES_MEMBER[type]]: pairs })];
           }),
         );
@@ -181,7 +196,7 @@ export function renderTemporalEntity(
       case "aggregatedValues":
         out[key] = single(
           series.flatMap(({ ref, instances }) => {
-            const body = aggregatedSeries(ref, instances, request);
+            const body = aggregatedSeries(ctx, ref, instances, request);
             return body ? [body] : [];
           }),
         );
