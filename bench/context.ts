@@ -366,7 +366,7 @@ try {
     );
     const queryLine = (name: string, q: { answered: number[]; timedOut: number }) =>
       out(
-        `  ${name.padEnd(33)}${ms(q.answered)}${q.timedOut > 0 ? `, ${q.timedOut} more past 29 s (502)` : ""}  p50 ${times(percentile(q.answered, 50), rawBatchP50)} raw BatchGetItem×100`,
+        `  ${name.padEnd(35)}${ms(q.answered)}${q.timedOut > 0 ? `, ${q.timedOut} more past 29 s (502)` : ""}  p50 ${times(percentile(q.answered, 50), rawBatchP50)} raw BatchGetItem×100`,
       );
     queryLine("query type, limit 100", byType);
     queryLine("query type + q (10 %), limit 100", byTypeAndQ);
