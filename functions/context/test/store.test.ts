@@ -87,6 +87,26 @@ describe("the DynamoDB entity store", () => {
     expect((await store.types()).sort()).toEqual([OTHER, "https://example.org/Unrelated", TYPE].sort());
   });
 
+  it("streams a type of many entities across index pages and read-ahead chunks, in id order, and stops when the caller does", async () => {
+    // Prepare: more entities than the first index pages (100, then 400 keys) and read-ahead chunks hold
+    // (650 writes: a longer timeout than the default).
+    const { store } = await freshStore();
+    const type = `https://example.org/${uniqueId("Many")}`;
+    const ids = Array.from({ length: 650 }, (_, i) => `urn:ngsi-ld:Many:${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < ids.length; i += 50)
+      await Promise.all(ids.slice(i, i + 50).map((id) => store.create(entity(id, { types: [type] }))));
+    // Act
+    const all = await collect(store.byTypes([type]));
+    const firstPage: string[] = [];
+    for await (const { entity: found } of store.byTypes([type])) {
+      firstPage.push(found.id);
+      if (firstPage.length === 150) break;
+    }
+    // Assess
+    expect(all.map((s) => s.entity.id)).toEqual(ids);
+    expect(firstPage).toEqual(ids.slice(0, 150));
+  }, 120_000);
+
   it("finds entities by area through the geo index: points, lines and areas larger than a cell", async () => {
     // Prepare
     const { store } = await freshStore();

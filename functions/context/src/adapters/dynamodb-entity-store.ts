@@ -43,8 +43,23 @@ const COARSE_ONLY = "x";
 /** DynamoDB's item limit is 400 KB; keys, index attributes and names need the rest. */
 export const MAX_ENTITY_BYTES = 380 * 1024;
 const BATCH_GET_SIZE = 100;
-/** Index records resolved per BatchGetItem while streaming a query. */
-const RESOLVE_CHUNK = 40;
+/**
+ * Streaming a query reads ahead only as the caller keeps reading: the first 40 index records are
+ * resolved alone (a first page of 20 does not read far past what it returns), the next 100 alone, then
+ * chunks of 100 keys (one BatchGetItem each) with 2, then 4 in flight while the caller filters the
+ * previous one. What is read ahead never exceeds what was already read, so a query stopping early
+ * over-reads by at most about as much as it used.
+ */
+const FIRST_CHUNK = 40;
+const MAX_CHUNKS_IN_FLIGHT = 4;
+/**
+ * Index pages grow too: a keys-only index page without a limit is up to 1 MB (~10,000 keys), billed
+ * and decoded in full even when the query needs 21 of them. Pages hold 100 keys, then 4× more each time,
+ * then whatever fits in 1 MB.
+ */
+const FIRST_INDEX_PAGE = 100;
+const INDEX_PAGE_GROWTH = 4;
+const UNBOUNDED_INDEX_PAGE = 10_000;
 
 const JsonValue = z.custom<Json>((value) => value !== undefined);
 const GeometryValue = z.custom<Geometry>(
@@ -317,10 +332,10 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
     }
   }
 
+  /** One index partition in `pk` order, in growing pages (see FIRST_INDEX_PAGE). */
   async function* query(index: string, key: string, value: string): AsyncIterable<Item> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await send(() =>
+    const page = (start: Record<string, unknown> | undefined, limit: number | undefined) =>
+      send(() =>
         client.send(
           new QueryCommand({
             TableName: table,
@@ -328,13 +343,25 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
             KeyConditionExpression: "#k = :v",
             ExpressionAttributeNames: { "#k": key },
             ExpressionAttributeValues: { ":v": value },
+            ...(limit === undefined ? {} : { Limit: limit }),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
-      for (const item of page.Items ?? []) yield item;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    let limit: number | undefined = FIRST_INDEX_PAGE;
+    let current = await page(undefined, limit);
+    for (let first = true; ; first = false) {
+      const start = current.LastEvaluatedKey;
+      const grown: number = (limit ?? UNBOUNDED_INDEX_PAGE) * INDEX_PAGE_GROWTH;
+      limit = grown > UNBOUNDED_INDEX_PAGE ? undefined : grown;
+      // A caller past the first page reads on: its next page is requested before this one is handed
+      // out. Abandoned when the caller stops early.
+      const ahead = start && !first ? page(start, limit) : undefined;
+      ahead?.catch(() => undefined);
+      for (const item of current.Items ?? []) yield item;
+      if (!start) return;
+      current = await (ahead ?? page(start, limit));
+    }
   }
 
   async function getMany(ids: readonly string[], consistent: boolean): Promise<StoredEntity[]> {
@@ -360,26 +387,56 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
   }
 
   /**
-   * Turns index records (keys only) into entities, in order, fetching the entity items in batches
-   * small enough that a first page does not read far past what it returns.
+   * Turns index records (keys only) into entities, in order, resolving them in chunks read ahead of
+   * the caller (see FIRST_CHUNK): the caller filters one chunk while the next ones are fetched.
    */
   async function* entities(records: AsyncIterable<Item>): AsyncIterable<StoredEntity> {
-    let chunk: Item[] = [];
+    const source = records[Symbol.asyncIterator]();
     const whole = (record: Item) => record.sk === ENTITY_SK && "doc" in record;
-    const flush = async function* () {
+    const resolve = async (chunk: Item[]): Promise<StoredEntity[]> => {
       const wanted = chunk.filter((r) => !whole(r)).map((r) => IndexItem.parse(r).pk);
       const fetched = new Map((await getMany(wanted, false)).map((s) => [s.entity.id, s]));
-      for (const record of chunk) {
+      return chunk.flatMap((record) => {
         const stored = whole(record) ? toStored(record) : fetched.get(IndexItem.parse(record).pk);
-        if (stored) yield stored;
-      }
-      chunk = [];
+        return stored ? [stored] : [];
+      });
     };
-    for await (const record of records) {
-      chunk.push(record);
-      if (chunk.length >= RESOLVE_CHUNK) yield* flush();
+    let exhausted = false;
+    const take = async (size: number): Promise<Item[]> => {
+      const chunk: Item[] = [];
+      while (!exhausted && chunk.length < size) {
+        const next = await source.next();
+        if (next.done) exhausted = true;
+        else chunk.push(next.value);
+      }
+      return chunk;
+    };
+    const inFlight: Array<Promise<StoredEntity[]>> = [];
+    let width = 1;
+    let size = FIRST_CHUNK;
+    // Index records are taken in order, one chunk after the other; the entity reads overlap.
+    const fill = async () => {
+      while (!exhausted && inFlight.length < width) {
+        const chunk = await take(size);
+        size = BATCH_GET_SIZE;
+        if (chunk.length === 0) break;
+        const resolved = resolve(chunk);
+        // Abandoned when the caller stops early; awaited (and its error raised) otherwise.
+        resolved.catch(() => undefined);
+        inFlight.push(resolved);
+      }
+    };
+    try {
+      await fill();
+      for (let consumed = 1, head = inFlight.shift(); head; consumed++, head = inFlight.shift()) {
+        yield* await head;
+        // The caller wants more than it has had: read further ahead, in parallel.
+        if (consumed >= 2) width = Math.min(MAX_CHUNKS_IN_FLIGHT, width * 2);
+        await fill();
+      }
+    } finally {
+      await source.return?.();
     }
-    yield* flush();
   }
 
   const store: EntityStore = {
