@@ -11,6 +11,7 @@ import {
 } from "@sdp/contracts";
 import { Annotations, ArnFormat, Aws, CfnOutput, CfnParameter, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import type { UserPool } from "aws-cdk-lib/aws-cognito";
+import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement, type Role } from "aws-cdk-lib/aws-iam";
 import { CfnPolicy } from "aws-cdk-lib/aws-iot";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
@@ -41,6 +42,8 @@ export interface CapabilitiesProps {
   readonly userPool: UserPool;
   readonly destinationStackRole: Role;
   readonly destinationTemplate: Asset;
+  /** The platform event bus, the only one `publish-events` reaches. */
+  readonly eventBus: IEventBus;
 }
 
 /**
@@ -90,6 +93,9 @@ export class PlatformCapabilities {
           [IotEnv.publisher]: AWS_ADAPTERS.iotPublisher,
           [Env.endpointIotData]: this.iotDataEndpointUrl(),
         };
+      case "publish-events":
+        // The bus's name (SDP_EVENT_BUS) is shared by every function (commonEnvironment).
+        return {};
     }
   }
 
@@ -102,6 +108,8 @@ export class PlatformCapabilities {
       "hash-api-keys": () => {},
       "manage-devices": (role) => this.grantDeviceManagement(role),
       "publish-mqtt": (role) => this.grantPublishing(role),
+      // events:PutEvents on the platform bus's ARN only.
+      "publish-events": (role) => this.props.eventBus.grantPutEventsTo(role),
     };
     grants[capability](fn.role);
   }

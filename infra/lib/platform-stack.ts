@@ -115,6 +115,7 @@ export class PlatformStack extends Stack {
       userPool: this.identity.userPool,
       destinationStackRole: this.destinationStackRole,
       destinationTemplate: this.destinationTemplate,
+      eventBus: this.bus,
     });
     const common = this.commonEnvironment();
     const specs = [...functionSpecs(manifests, stage).values()];

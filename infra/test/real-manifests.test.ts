@@ -70,6 +70,7 @@ const CAPABILITY_VARIABLES: Record<HandlerCapability, readonly string[]> = {
   "hash-api-keys": [IdentityEnv.apiKeyPepper],
   "manage-devices": [IotEnv.identityProvider, IotEnv.devicePolicy],
   "publish-mqtt": [IotEnv.publisher, Env.endpointIotData],
+  "publish-events": [Env.eventBus],
 };
 
 /** The variables a function's wiring reads, derived from its manifest with contracts' naming helpers. */
@@ -273,6 +274,29 @@ describe("the stacks of the real service manifests", () => {
     // Assess
     expect(declaring.length).toBeGreaterThan(0);
     expect(granted.sort()).toEqual(declaring.sort());
+  });
+
+  it("let only the handlers that declare publish-events (and stream consumers) put events, on the platform bus only", () => {
+    // Prepare
+    const declaring = specs
+      .filter((spec) => spec.capabilities.has("publish-events"))
+      .map((spec) => spec.name);
+    const consumers = specs.filter((spec) => spec.consumesStreams).map((spec) => spec.name);
+    // Act
+    const putEvents = specs.map((spec) => ({
+      name: spec.name,
+      statements: statementsOf(synthesized.platformTemplate, spec.name).filter((s) =>
+        actionsOf(s).includes("events:PutEvents"),
+      ),
+    }));
+    // Assess
+    expect(declaring).toContain("sdp-dev-ingest-detectSilentDevices");
+    const granted = putEvents.filter((fn) => fn.statements.length > 0).map((fn) => fn.name);
+    expect(granted.sort()).toEqual(unique([...declaring, ...consumers]));
+    for (const statement of putEvents.flatMap((fn) => fn.statements)) {
+      expect(statement.Resource).not.toBe("*");
+      expect(mentions(statement, /Bus/)).toBe(true);
+    }
   });
 
   it("give the API key pepper exactly to the handlers that declare hash-api-keys", () => {

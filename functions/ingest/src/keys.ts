@@ -34,6 +34,8 @@ export const IngestKeys = {
  * - `HEALTH` / `<deviceId>`: its monitoring state (last seen, counts, battery, open alert);
  * - `COMMANDS#<deviceId>` / `<commandId>`: commands sent to it and their acknowledgement (TTL);
  * - `ALERTS` / `<raisedAt>#<deviceId>`: alert history (TTL);
+ * - `OUTBOX` / `<raisedAt|clearedAt>#<deviceId>#<event type>`: alert events not yet on the bus (no TTL:
+ *   they leave once published);
  * - `COUNTERS` / `DEAD_LETTERS`: records dead-lettered, by reason.
  */
 export const Partitions = {
@@ -41,6 +43,7 @@ export const Partitions = {
   health: "HEALTH",
   commands: (deviceId: string) => `COMMANDS#${deviceId}`,
   alerts: "ALERTS",
+  outbox: "OUTBOX",
   counters: "COUNTERS",
   deadLetterCounter: "DEAD_LETTERS",
 } as const;

@@ -107,7 +107,11 @@ export const ingestManifest = defineService({
     {
       name: "detectSilentDevices",
       rate: "rate(1 minute)",
-      handler: handler("detectSilentDevices", { timeoutSeconds: 60 }),
+      // It publishes the alert events of each destination's outbox.
+      handler: {
+        ...handler("detectSilentDevices", { timeoutSeconds: 60 }),
+        capabilities: ["publish-events"],
+      },
     },
   ],
   routes: [

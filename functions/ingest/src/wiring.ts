@@ -1,7 +1,12 @@
 import { IoTClient } from "@aws-sdk/client-iot";
 import { IoTDataPlaneClient } from "@aws-sdk/client-iot-data-plane";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { createDocumentClient, createKinesisClient } from "@sdp/aws";
+import {
+  buildEventBridgePublisher,
+  createDocumentClient,
+  createEventBridgeClient,
+  createKinesisClient,
+} from "@sdp/aws";
 import {
   Env,
   IotEnv,
@@ -13,6 +18,7 @@ import {
 } from "@sdp/contracts";
 import { loadConfig, loadConfigValue } from "@sdp/kernel";
 import { z } from "zod";
+import { buildBusAlertPublisher } from "./adapters/bus-alert-publisher";
 import { buildIotDataPublisher, buildMqttPublisher } from "./adapters/command-publishers";
 import { buildFileDeadLetterSink, buildSqsDeadLetterSink } from "./adapters/dead-letter-sinks";
 import { buildDynamoDbCommandStore } from "./adapters/dynamodb-command-store";
@@ -148,5 +154,7 @@ export function monitorDeps(): MonitorDeps {
   return {
     health: buildDynamoDbHealthStore(client, tableOf()),
     destinations: buildDynamoDbDestinationDirectory(client, name(IngestConfigNames.destinationsTable)),
+    // The platform bus; the schedule's handler declares `publish-events`.
+    events: buildBusAlertPublisher(buildEventBridgePublisher(createEventBridgeClient(), name(Env.eventBus))),
   };
 }

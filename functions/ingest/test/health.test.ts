@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Devices } from "../src/domain/devices";
 import { Health } from "../src/domain/health";
-import { crowdCounter, fakeIdentities, freshDestination } from "./support";
+import { capturingBus, crowdCounter, fakeIdentities, freshDestination } from "./support";
 
 const at = (iso: string) => ({ now: () => new Date(iso) });
 
@@ -105,13 +105,19 @@ describe("device monitoring against DynamoDB Local", () => {
       [{ deviceId: device.deviceId, messages: 1, decodeErrors: 0, lastSeenAt: "2024-07-01T10:00:30.000Z" }],
       new Date("2024-07-01T10:00:30.000Z"),
     );
-    // Act
-    const totals = await Health.detectSilenceEverywhere({
-      ...destination,
-      clock: at("2024-07-01T10:01:31.000Z"),
-    });
-    // Assess
-    expect(totals).toEqual({ raised: 1, cleared: 0, failed: 0 });
+    const bus = await capturingBus();
+    try {
+      // Act
+      const totals = await Health.detectSilenceEverywhere({
+        ...destination,
+        events: bus.events,
+        clock: at("2024-07-01T10:01:31.000Z"),
+      });
+      // Assess
+      expect(totals).toEqual({ raised: 1, cleared: 0, published: 1, unpublished: 0, failed: 0 });
+    } finally {
+      await bus.bus.stop();
+    }
     const health = await Health.device(
       { ...destination, clock: at("2024-07-01T10:01:31.000Z") },
       destination.tenant,

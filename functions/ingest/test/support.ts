@@ -1,9 +1,16 @@
-import { createDocumentClient, createDynamoDbClient, ensureTable } from "@sdp/aws";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { buildEventBridgePublisher, createDocumentClient, createDynamoDbClient, ensureTable } from "@sdp/aws";
 import { type DeviceRegistration, destinationTemplate, platformTables, tableName } from "@sdp/contracts";
+import type { EventBridgeEvent } from "aws-lambda";
+// The local runtime's bus stand-in, by path: the package exports only the runtime.
+import { startEventBus } from "../../../packages/local-runtime/src/events/bus";
+import { freePort } from "../../../packages/local-runtime/src/net";
+import { buildBusAlertPublisher } from "../src/adapters/bus-alert-publisher";
 import { buildDynamoDbCommandStore } from "../src/adapters/dynamodb-command-store";
 import { buildDynamoDbDestinationDirectory } from "../src/adapters/dynamodb-destinations";
 import { buildDynamoDbDeviceStore } from "../src/adapters/dynamodb-device-store";
 import { buildDynamoDbHealthStore } from "../src/adapters/dynamodb-health-store";
+import { ALERT_EVENT_SOURCE, AlertEvent } from "../src/domain/alert-events";
 import type { DeviceIdentityProvider } from "../src/domain/ports";
 import { INGEST_SERVICE } from "../src/keys";
 import { ingestManifest } from "../src/manifest";
@@ -82,4 +89,47 @@ export function airQualityStation(deviceId = uniqueDevice()): DeviceRegistration
     expectedIntervalSeconds: 600,
     explicitAttributes: false,
   };
+}
+
+/**
+ * The local stand-in for the platform bus (the one `npm start` runs), with a rule capturing every ingest
+ * event, and the alert publisher reaching it through the real EventBridge client.
+ */
+export async function capturingBus() {
+  const region = "eu-west-1";
+  const captured: EventBridgeEvent<string, unknown>[] = [];
+  const bus = await startEventBus({
+    port: await freePort(),
+    region,
+    rules: [
+      {
+        name: "capture",
+        pattern: { source: [ALERT_EVENT_SOURCE] },
+        deliver: async (event) => void captured.push(event),
+      },
+    ],
+  });
+  return {
+    bus,
+    captured,
+    /** What the bus delivered so far, once every delivery started has finished. */
+    delivered: async () => {
+      await bus.settled();
+      return captured.map((event) =>
+        AlertEvent.parse({ detailType: event["detail-type"], detail: event.detail }),
+      );
+    },
+    events: alertPublisherAt(bus.endpoint, region),
+  };
+}
+
+/** The alert publisher the schedule uses, at an endpoint (one attempt per call: tests wait for nothing). */
+export function alertPublisherAt(endpoint: string, region = "eu-west-1") {
+  const client = new EventBridgeClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+  return buildBusAlertPublisher(buildEventBridgePublisher(client, "sdp-test-events"));
 }

@@ -2,9 +2,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
-import { createDocumentClient, createDynamoDbClient } from "@sdp/aws";
+import {
+  buildEventBridgePublisher,
+  createDocumentClient,
+  createDynamoDbClient,
+  createEventBridgeClient,
+} from "@sdp/aws";
 import {
   ApiKeyPepper,
   AuditTable,
@@ -26,7 +30,6 @@ import { buildDynamoDbSmeStore } from "./adapters/dynamodb-sme-store";
 import { buildDynamoDbTableReader } from "./adapters/dynamodb-table-reader";
 import { buildDynamoDbTenantStore } from "./adapters/dynamodb-tenant-store";
 import { buildDynamoDbTouristStore } from "./adapters/dynamodb-tourist-store";
-import { buildEventBridgePublisher } from "./adapters/eventbridge-publisher";
 import { buildFileArchiveStore } from "./adapters/file-archive-store";
 import { buildLocalUserDirectory } from "./adapters/local-user-directory";
 import { buildS3ArchiveStore } from "./adapters/s3-archive-store";
@@ -156,5 +159,5 @@ export function touristDeps(): TouristDeps {
 const BusConfig = z.object({ [Env.eventBus]: z.string().min(1) });
 
 export function eventPublisher(): EventPublisher {
-  return buildEventBridgePublisher(new EventBridgeClient({}), loadConfig(BusConfig)[Env.eventBus]);
+  return buildEventBridgePublisher(createEventBridgeClient(), loadConfig(BusConfig)[Env.eventBus]);
 }

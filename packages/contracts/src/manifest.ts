@@ -32,7 +32,10 @@ export interface HandlerRef {
  * - `manage-devices`: creates and revokes device identities in IoT Core — things, certificates, the one
  *   device policy's attachments, thing-group membership (`SDP_IOT_IDENTITY_PROVIDER`, `SDP_IOT_DEVICE_POLICY`);
  * - `publish-mqtt`: publishes commands and notifications through IoT Core's data plane, on the topics
- *   of `PLATFORM_PUBLISH_GRAMMAR` (`SDP_IOT_PUBLISHER`, `AWS_ENDPOINT_URL_IOT_DATA_PLANE`).
+ *   of `PLATFORM_PUBLISH_GRAMMAR` (`SDP_IOT_PUBLISHER`, `AWS_ENDPOINT_URL_IOT_DATA_PLANE`);
+ * - `publish-events`: puts domain events on the platform event bus, and on no other bus
+ *   (`events:PutEvents`; the bus's name is in every function's `SDP_EVENT_BUS`). Stream consumers may
+ *   publish without it (they drain outboxes); other handlers that drain one declare it.
  */
 export type HandlerCapability =
   | "provision-destinations"
@@ -40,7 +43,8 @@ export type HandlerCapability =
   | "manage-staff"
   | "hash-api-keys"
   | "manage-devices"
-  | "publish-mqtt";
+  | "publish-mqtt"
+  | "publish-events";
 
 export const HANDLER_CAPABILITIES: readonly HandlerCapability[] = [
   "provision-destinations",
@@ -49,6 +53,7 @@ export const HANDLER_CAPABILITIES: readonly HandlerCapability[] = [
   "hash-api-keys",
   "manage-devices",
   "publish-mqtt",
+  "publish-events",
 ];
 
 /** Writes a reader of another service's table may be granted besides reading: only these, and only if declared. */

@@ -1,13 +1,16 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { DeviceAlert } from "@sdp/contracts";
 import { z } from "zod";
+import { AlertEvent, alertEvent, occurredAt } from "../domain/alert-events";
 import { RATE_WINDOW_MS } from "../domain/health";
 import type { DeviceActivity, HealthRecord, HealthStore } from "../domain/ports";
 import { HISTORY_RETENTION_SECONDS, IngestKeys, Partitions } from "../keys";
@@ -42,23 +45,83 @@ const toRecord = (item: Record<string, unknown>): HealthRecord => HealthItem.par
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
+/** A transaction cancelled because a condition did not hold (not a conflict or throttling: those throw). */
+const isTransactionConditionFailure = (error: unknown) =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed");
+
+const OutboxItem = z.object({ [IngestKeys.sk]: z.string(), event: AlertEvent });
+
 /**
  * Device health in each destination's `ingest` table (`HEALTH` partition), dead-letter counters
  * (`COUNTERS`) and the alert history (`ALERTS`, kept 30 days).
  */
 export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf: TableOf): HealthStore {
-  const recordHistory = (tenant: string, alert: DeviceAlert) =>
-    client.send(
-      new PutCommand({
+  /** The alert's history item (`ALERTS`): the clear overwrites the raise's item with the closed alert. */
+  const historyPut = (tenant: string, alert: DeviceAlert) => ({
+    Put: {
+      TableName: tableOf(tenant),
+      Item: {
+        [IngestKeys.pk]: Partitions.alerts,
+        [IngestKeys.sk]: `${alert.raisedAt}#${alert.deviceId}`,
+        ...alert,
+        [IngestKeys.ttl]: expiresIn(HISTORY_RETENTION_SECONDS),
+      },
+    },
+  });
+
+  /** The event announcing the change, in the outbox (`OUTBOX`) until the bus accepts it; no TTL. */
+  const outboxPut = (tenant: string, alert: DeviceAlert, entityId: string | undefined) => {
+    const event = alertEvent(tenant, alert, entityId);
+    return {
+      Put: {
         TableName: tableOf(tenant),
         Item: {
-          [IngestKeys.pk]: Partitions.alerts,
-          [IngestKeys.sk]: `${alert.raisedAt}#${alert.deviceId}`,
-          ...alert,
-          [IngestKeys.ttl]: expiresIn(HISTORY_RETENTION_SECONDS),
+          [IngestKeys.pk]: Partitions.outbox,
+          [IngestKeys.sk]: `${occurredAt(event)}#${alert.deviceId}#${event.detailType}`,
+          event,
         },
-      }),
-    );
+      },
+    };
+  };
+
+  /**
+   * Closes the open alert `alert` (still the one on the health item) with its history and its event, in
+   * one transaction; undefined if it was closed meanwhile (by the consumer or the silence check).
+   */
+  async function closeAlert(
+    tenant: string,
+    alert: DeviceAlert,
+    entityId: string | undefined,
+    at: string,
+  ): Promise<DeviceAlert | undefined> {
+    const cleared = { ...alert, clearedAt: at };
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          // The SDK's retries of this call reuse the token, so a retry of a committed call succeeds.
+          ClientRequestToken: randomUUID(),
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableOf(tenant),
+                Key: healthKey(alert.deviceId),
+                UpdateExpression: "REMOVE alert",
+                ConditionExpression: "alert.raisedAt = :raisedAt",
+                ExpressionAttributeValues: { ":raisedAt": alert.raisedAt },
+              },
+            },
+            historyPut(tenant, cleared),
+            outboxPut(tenant, cleared, entityId),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return undefined;
+      throw error;
+    }
+    return cleared;
+  }
 
   /** One device's activity; the measuring window restarts once it is older than RATE_WINDOW_MS. */
   async function record(
@@ -81,13 +144,14 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
       values[":battery"] = activity.battery.value;
       values[":batteryAt"] = activity.battery.observedAt;
     }
-    // Data arriving again clears the silence alert; only messages that decoded count as the device alive.
-    const alive = activity.messages > activity.decodeErrors;
-    const remove = alive ? " REMOVE alert" : "";
+    // The update leaves an open alert in place and returns the item: clearing it is a second,
+    // conditional step (closeAlert), so that the clear, its history and its event are one transaction,
+    // and a retry after a crash in between still finds the alert. Devices without an alert — nearly all —
+    // cost this one write, as before.
     const base = {
       TableName: tableOf(tenant),
       Key: healthKey(activity.deviceId),
-      ReturnValues: "UPDATED_OLD" as const,
+      ReturnValues: "ALL_NEW" as const,
       ExpressionAttributeNames: { "#pk": IngestKeys.pk },
     };
     const set = (extra: string[]) =>
@@ -97,7 +161,7 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
       ({ Attributes: attributes } = await client.send(
         new UpdateCommand({
           ...base,
-          UpdateExpression: `${set([])}ADD messageCount :m, decodeErrorCount :e, windowMessages :m${remove}`,
+          UpdateExpression: `${set([])}ADD messageCount :m, decodeErrorCount :e, windowMessages :m`,
           ConditionExpression: "attribute_exists(#pk) AND windowStartedAt > :cutoff",
           ExpressionAttributeValues: {
             ...values,
@@ -111,7 +175,7 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
         ({ Attributes: attributes } = await client.send(
           new UpdateCommand({
             ...base,
-            UpdateExpression: `${set(["windowStartedAt = :now", "windowMessages = :m"])}ADD messageCount :m, decodeErrorCount :e${remove}`,
+            UpdateExpression: `${set(["windowStartedAt = :now", "windowMessages = :m"])}ADD messageCount :m, decodeErrorCount :e`,
             ConditionExpression: "attribute_exists(#pk)",
             ExpressionAttributeValues: { ...values, ":now": now.toISOString() },
           }),
@@ -122,11 +186,12 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
         throw retryError;
       }
     }
-    const previous = DeviceAlert.safeParse(attributes?.alert);
-    if (!alive || !previous.success) return undefined;
-    const cleared = { ...previous.data, clearedAt: now.toISOString() };
-    await recordHistory(tenant, cleared);
-    return cleared;
+    // Data arriving again clears the silence alert; only messages that decoded count as the device alive.
+    const alive = activity.messages > activity.decodeErrors;
+    const open = DeviceAlert.safeParse(attributes?.alert);
+    if (!alive || !open.success) return undefined;
+    const entityId = typeof attributes?.entityId === "string" ? attributes.entityId : undefined;
+    return closeAlert(tenant, open.data, entityId, now.toISOString());
   }
 
   return {
@@ -190,51 +255,83 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
       return z.record(z.string(), z.number()).parse(Item ? withoutKeys(Item) : {});
     },
 
-    async raiseAlert(tenant, alert) {
+    async raiseAlert(tenant, record, alert) {
+      // Only if the device was not heard of since `record` was read: otherwise the alert would be
+      // raised (and announced) for a device that is alive.
+      const unchanged = record.lastSeenAt ? "lastSeenAt = :lastSeenAt" : "attribute_not_exists(lastSeenAt)";
       try {
         await onTable(tenant, () =>
           client.send(
-            new UpdateCommand({
-              TableName: tableOf(tenant),
-              Key: healthKey(alert.deviceId),
-              UpdateExpression: "SET alert = :alert",
-              ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(alert)",
-              ExpressionAttributeNames: { "#pk": IngestKeys.pk },
-              ExpressionAttributeValues: { ":alert": alert },
+            new TransactWriteCommand({
+              ClientRequestToken: randomUUID(),
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: tableOf(tenant),
+                    Key: healthKey(alert.deviceId),
+                    UpdateExpression: "SET alert = :alert",
+                    ConditionExpression: `attribute_exists(#pk) AND attribute_not_exists(alert) AND ${unchanged}`,
+                    ExpressionAttributeNames: { "#pk": IngestKeys.pk },
+                    ExpressionAttributeValues: {
+                      ":alert": alert,
+                      ...(record.lastSeenAt ? { ":lastSeenAt": record.lastSeenAt } : {}),
+                    },
+                  },
+                },
+                historyPut(tenant, alert),
+                outboxPut(tenant, alert, record.entityId),
+              ],
             }),
           ),
         );
       } catch (error) {
-        if (isConditionFailure(error)) return false;
+        if (isTransactionConditionFailure(error)) return false;
         throw error;
       }
-      await recordHistory(tenant, alert);
       return true;
     },
 
-    async clearAlert(tenant, deviceId, at) {
-      let attributes: Record<string, unknown> | undefined;
-      try {
-        ({ Attributes: attributes } = await onTable(tenant, () =>
-          client.send(
-            new UpdateCommand({
-              TableName: tableOf(tenant),
-              Key: healthKey(deviceId),
-              UpdateExpression: "REMOVE alert",
-              ConditionExpression: "attribute_exists(alert)",
-              ReturnValues: "UPDATED_OLD",
-            }),
+    async clearAlert(tenant, record, at) {
+      if (!record.alert) return undefined;
+      const open = record.alert;
+      return onTable(tenant, () => closeAlert(tenant, open, record.entityId, at));
+    },
+
+    async pendingEvents(tenant, limit, cursor) {
+      const result = await onTable(tenant, () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableOf(tenant),
+            KeyConditionExpression: "#pk = :pk",
+            ExpressionAttributeNames: { "#pk": IngestKeys.pk },
+            ExpressionAttributeValues: { ":pk": Partitions.outbox },
+            ConsistentRead: true,
+            Limit: limit,
+            ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, Partitions.outbox) } : {}),
+          }),
+        ),
+      );
+      const nextCursor = encodeCursor(result.LastEvaluatedKey);
+      const items = (result.Items ?? []).map((item) => {
+        const parsed = OutboxItem.parse(item);
+        return { id: parsed[IngestKeys.sk], event: parsed.event };
+      });
+      return { items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+
+    async removeEvents(tenant, ids) {
+      await onTable(tenant, () =>
+        Promise.all(
+          ids.map((id) =>
+            client.send(
+              new DeleteCommand({
+                TableName: tableOf(tenant),
+                Key: { [IngestKeys.pk]: Partitions.outbox, [IngestKeys.sk]: id },
+              }),
+            ),
           ),
-        ));
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
-      const previous = DeviceAlert.safeParse(attributes?.alert);
-      if (!previous.success) return undefined;
-      const cleared = { ...previous.data, clearedAt: at };
-      await recordHistory(tenant, cleared);
-      return cleared;
+        ),
+      );
     },
 
     async recentAlerts(tenant, limit) {

@@ -1,7 +1,10 @@
 import { type DeviceAlert, type DeviceHealth, type FleetHealth, Problems } from "@sdp/contracts";
 import { type Clock, errorFields, log, systemClock } from "@sdp/kernel";
 import { inDestination } from "./errors";
-import type { DestinationDirectory, HealthRecord, HealthStore } from "./ports";
+import type { AlertEventPublisher, DestinationDirectory, HealthRecord, HealthStore } from "./ports";
+
+/** Outbox items read per page when publishing (10 PutEvents calls of 10 entries). */
+const OUTBOX_PAGE = 100;
 
 /** The message rate is measured over windows of this length. */
 export const RATE_WINDOW_MS = 15 * 60 * 1000;
@@ -44,8 +47,24 @@ export interface HealthDeps {
   readonly clock?: Clock;
 }
 
-export interface MonitorDeps extends HealthDeps {
+export interface PublishDeps {
+  readonly health: HealthStore;
+  readonly events: AlertEventPublisher;
+}
+
+export interface MonitorDeps extends HealthDeps, PublishDeps {
   readonly destinations: DestinationDirectory;
+}
+
+export interface MonitorTotals {
+  raised: number;
+  cleared: number;
+  /** Alert events the bus accepted in this run. */
+  published: number;
+  /** Alert events left in the outboxes for the next run (the bus refused them or was unreachable). */
+  unpublished: number;
+  /** Destinations whose check or publication failed. */
+  failed: number;
 }
 
 export const Health = {
@@ -108,12 +127,12 @@ export const Health = {
             silentSince: silentSince(record),
             raisedAt: now.toISOString(),
           };
-          if (await deps.health.raiseAlert(tenant, alert)) {
+          if (await deps.health.raiseAlert(tenant, record, alert)) {
             raised += 1;
             log.warn("device silent", { deviceId: record.deviceId, silentSince: alert.silentSince });
           }
         } else if (!isSilent(record, now) && record.alert) {
-          if (await deps.health.clearAlert(tenant, record.deviceId, now.toISOString())) cleared += 1;
+          if (await deps.health.clearAlert(tenant, record, now.toISOString())) cleared += 1;
         }
       }
       cursor = page.nextCursor;
@@ -121,20 +140,68 @@ export const Health = {
     return { raised, cleared };
   },
 
-  /** The silence check over every destination with devices; one failing destination does not stop the rest. */
-  async detectSilenceEverywhere(
-    deps: MonitorDeps,
-  ): Promise<{ raised: number; cleared: number; failed: number }> {
-    const totals = { raised: 0, cleared: 0, failed: 0 };
+  /**
+   * Publishes the destination's outbox: every pending alert event goes to the bus (10 per call), and
+   * those the bus accepted leave the outbox; the others stay for the next run. At least once: an event
+   * published but not yet removed when the run fails is published again.
+   */
+  async publishAlertEvents(
+    deps: PublishDeps,
+    tenant: string,
+  ): Promise<{ published: number; unpublished: number }> {
+    let published = 0;
+    let unpublished = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await deps.health.pendingEvents(tenant, OUTBOX_PAGE, cursor);
+      if (page.items.length === 0) break;
+      const { failed } = await deps.events.publish(page.items.map((item) => item.event));
+      const accepted = page.items.filter((_, index) => !failed.has(index));
+      await deps.health.removeEvents(
+        tenant,
+        accepted.map((item) => item.id),
+      );
+      published += accepted.length;
+      unpublished += page.items.length - accepted.length;
+      // Nothing accepted: the bus is down or refusing; the rest waits for the next run too.
+      if (accepted.length === 0) break;
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (unpublished > 0) {
+      log.warn("alert events left in the outbox for the next run", { destination: tenant, unpublished });
+    }
+    return { published, unpublished };
+  },
+
+  /**
+   * The silence check over every destination with devices, each followed by the publication of its
+   * outbox (the events of the alerts just raised, and of those the stream consumer cleared). One failing
+   * destination does not stop the rest; a failed check does not stop the publication.
+   */
+  async detectSilenceEverywhere(deps: MonitorDeps): Promise<MonitorTotals> {
+    const totals: MonitorTotals = { raised: 0, cleared: 0, published: 0, unpublished: 0, failed: 0 };
     for (const tenant of await deps.destinations.list()) {
+      let failed = false;
       try {
         const result = await Health.detectSilence(deps, tenant);
         totals.raised += result.raised;
         totals.cleared += result.cleared;
       } catch (error) {
-        totals.failed += 1;
+        failed = true;
         log.error("silence check failed for a destination", { destination: tenant, ...errorFields(error) });
       }
+      try {
+        const result = await Health.publishAlertEvents(deps, tenant);
+        totals.published += result.published;
+        totals.unpublished += result.unpublished;
+      } catch (error) {
+        failed = true;
+        log.error("alert event publication failed for a destination", {
+          destination: tenant,
+          ...errorFields(error),
+        });
+      }
+      if (failed) totals.failed += 1;
     }
     return totals;
   },

@@ -8,6 +8,7 @@ import type {
   DeviceCredentials,
   IngestDeadLetter,
 } from "@sdp/contracts";
+import type { AlertEvent } from "./alert-events";
 
 /**
  * The ports of the ingest domain. Stores take the destination explicitly: the handler resolves it from
@@ -70,11 +71,35 @@ export interface HealthRecord {
   readonly alert?: DeviceAlert;
 }
 
-/** Device health and alerts of each destination. */
-export interface HealthStore {
+/** An alert event in a destination's outbox, not yet accepted by the bus. */
+export interface PendingAlertEvent {
+  /** Its outbox key, to remove it once published. */
+  readonly id: string;
+  readonly event: AlertEvent;
+}
+
+/**
+ * The outbox of alert events: each alert change writes its event in the same transaction (see
+ * `HealthStore`), and the event stays here until the bus accepted it.
+ */
+export interface AlertOutbox {
+  /** Pending events, oldest change first. */
+  pendingEvents(
+    tenant: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: PendingAlertEvent[]; nextCursor?: string }>;
+  removeEvents(tenant: string, ids: readonly string[]): Promise<void>;
+}
+
+/**
+ * Device health and alerts of each destination. Raising or clearing an alert is one transaction: the
+ * health item's alert, its history item and its event in the outbox change together or not at all.
+ */
+export interface HealthStore extends AlertOutbox {
   /**
    * Adds a batch's activity to the devices' health; clears the silence alert of any device heard of
-   * again. Returns the alerts cleared.
+   * again (announcing it in the outbox). Returns the alerts cleared.
    */
   recordActivity(tenant: string, activity: readonly DeviceActivity[], now: Date): Promise<DeviceAlert[]>;
   countDeadLetters(tenant: string, counts: Partial<Record<DeadLetterReason, number>>): Promise<void>;
@@ -85,11 +110,19 @@ export interface HealthStore {
     cursor?: string,
   ): Promise<{ items: HealthRecord[]; nextCursor?: string }>;
   deadLetterCounts(tenant: string): Promise<Record<string, number>>;
-  /** Opens a silence alert unless one is open; returns whether it opened one. */
-  raiseAlert(tenant: string, alert: DeviceAlert): Promise<boolean>;
-  /** Closes the device's open alert, if any, and returns it. */
-  clearAlert(tenant: string, deviceId: string, at: string): Promise<DeviceAlert | undefined>;
+  /**
+   * Opens a silence alert for the device as `record` shows it, unless one is open or the device was
+   * heard of since `record` was read; returns whether it opened one.
+   */
+  raiseAlert(tenant: string, record: HealthRecord, alert: DeviceAlert): Promise<boolean>;
+  /** Closes the open alert `record` shows, unless it was closed meanwhile, and returns it. */
+  clearAlert(tenant: string, record: HealthRecord, at: string): Promise<DeviceAlert | undefined>;
   recentAlerts(tenant: string, limit: number): Promise<DeviceAlert[]>;
+}
+
+/** Puts alert events on the platform bus; returns the indexes of those it did not accept. */
+export interface AlertEventPublisher {
+  publish(events: readonly AlertEvent[]): Promise<{ readonly failed: ReadonlySet<number> }>;
 }
 
 /** The destinations that have (had) devices, so the silence check knows where to look. */
