@@ -1358,3 +1358,75 @@ describe("QueryEntities (extension cases valid for v1.8.1)", () => {
     });
   });
 });
+
+describe("QueryEntities: 019_12 datasetId", () => {
+  const FRENCH = "urn:ngsi-ld:Dataset:french-name";
+  const GERMAN = "urn:ngsi-ld:Dataset:german-name";
+  const SPANISH = "urn:ngsi-ld:Dataset:spanish-name";
+  const nameDefault = { type: "Property", value: "Eiffel Tower" };
+  const nameFrench = { type: "Property", value: "Tour Eiffel", datasetId: FRENCH };
+  const nameGerman = { type: "Property", value: "Eiffelturm", datasetId: GERMAN };
+  const cityDefault = { type: "Relationship", object: "urn:ngsi-ld:City:Paris" };
+  const cityFrench = { type: "Relationship", object: "urn:ngsi-ld:Ville:Paris", datasetId: FRENCH };
+  const citySpanish = { type: "Relationship", object: "urn:ngsi-ld:Ciudad:Paris", datasetId: SPANISH };
+
+  /** A building with multi-instance attributes (the suite's Suite Setup), in the core context. */
+  let setup: Promise<{ id: string; type: string }> | undefined;
+  const multiInstanceBuilding = () => {
+    setup ??= (async () => {
+      const id = uniqueId("Building");
+      const type = uniqueType("Building");
+      await create(
+        {
+          id,
+          type,
+          name: [nameDefault, nameFrench, nameGerman],
+          locatedAt: [cityDefault, cityFrench, citySpanish],
+        },
+        CORE_CONTEXT,
+      );
+      return { id, type };
+    })();
+    return setup;
+  };
+
+  const cases: [string, string, { attrs?: string; datasetId?: string }, Json][] = [
+    ["019_12_01", "attrs only", { attrs: "name" }, { name: [nameDefault, nameFrench, nameGerman] }],
+    ["019_12_02", "one datasetId", { datasetId: FRENCH }, { name: nameFrench, locatedAt: cityFrench }],
+    [
+      "019_12_03",
+      "two datasetIds",
+      { datasetId: `${FRENCH},${SPANISH}` },
+      { name: nameFrench, locatedAt: [cityFrench, citySpanish] },
+    ],
+    [
+      "019_12_04",
+      "the default instance (@none)",
+      { datasetId: "@none" },
+      { name: nameDefault, locatedAt: cityDefault },
+    ],
+    [
+      "019_12_05",
+      "attrs and the default instance",
+      { attrs: "name", datasetId: "@none" },
+      { name: nameDefault },
+    ],
+    ["019_12_06", "attrs and a datasetId", { attrs: "name", datasetId: GERMAN }, { name: nameGerman }],
+    ["019_12_07", "attrs and a datasetId no instance has", { attrs: "name", datasetId: SPANISH }, {}],
+  ];
+  for (const [caseId, what, parameters, attributes] of cases) {
+    it(`${caseId} filters attribute instances by ${what}`, async () => {
+      const { id, type } = await multiInstanceBuilding();
+      const response = await broker.request("GET", "/entities", { query: { type, ...parameters } });
+      expect(response.status, response.text).toBe(200);
+      expect(asArray(response.body)).toEqual([{ id, type, ...attributes }]);
+    });
+  }
+
+  it("019_12 datasetId selects the same instances on GET /entities/{id}", async () => {
+    const { id, type } = await multiInstanceBuilding();
+    const response = await broker.request("GET", entityPath(id), { query: { datasetId: `@none,${GERMAN}` } });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual({ id, type, name: [nameDefault, nameGerman], locatedAt: cityDefault });
+  });
+});
