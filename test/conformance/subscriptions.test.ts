@@ -386,6 +386,24 @@ describe.concurrent("CreateSubscription", () => {
     await deleteSubscription(generated);
   });
 
+  it("5811_01_03 answers the generated id literally (not percent-encoded) in Location", async () => {
+    // Act
+    const response = await broker.request("POST", "/subscriptions", {
+      body: {
+        type: "Subscription",
+        entities: [{ type: uniqueType("Building") }],
+        notification: { endpoint: { uri: "http://localhost:1111/notify" } },
+      },
+    });
+    // Assess
+    expect(response.status, response.text).toBe(201);
+    const location = response.headers.get("location") ?? "";
+    expect(location).toMatch(/^\/ngsi-ld\/v1\/subscriptions\/urn:ngsi-ld:Subscription:[^%]+$/);
+    const generated = location.split("/").pop() ?? "";
+    expect((await retrieveSubscription(generated)).id).toBe(generated);
+    await deleteSubscription(generated);
+  });
+
   it("5811_02_01 refuses a notification trigger outside the six valid ones with 400 BadRequestData", async () => {
     const response = await broker.request("POST", "/subscriptions", {
       body: {
