@@ -1368,6 +1368,37 @@ describe.concurrent("SubscriptionNotificationBehaviour", () => {
         await s.cleanUp();
       },
     );
+
+    it.each([
+      ["046_22_09_02", "name", { type: "Property", value: "urn:ngsi-ld:null" }],
+      ["046_22_10_02", "locatedAt", { type: "Relationship", object: "urn:ngsi-ld:null" }],
+    ])(
+      "%s notifies %s deleted by PATCH /entities/{id}/attrs with the NGSI-LD Null",
+      async (_case, attr, nulled) => {
+        // Prepare
+        const s = await watchedBuilding(
+          (_entityId, type, path) => ({
+            entities: [{ type }],
+            watchedAttributes: [attr],
+            notificationTrigger: ["attributeDeleted"],
+            notification: { format: "normalized", endpoint: endpointAt(path) },
+          }),
+          buildingOfEveryKind,
+        );
+        // Act
+        const response = await broker.request("PATCH", `/entities/${encodeURIComponent(s.entityId)}/attrs`, {
+          body: { [attr]: nulled },
+        });
+        // Assess
+        expect(response.status, response.text).toBe(204);
+        const notification = await nextNotification(s.path);
+        expect(notification.body.subscriptionId).toBe(s.id);
+        expect(asArray(notification.body.data)).toHaveLength(1);
+        expect(firstEntity(notification).id).toBe(s.entityId);
+        expect(firstEntity(notification)[attr]).toEqual(nulled);
+        await s.cleanUp();
+      },
+    );
   });
 
   describe("showChanges", () => {
