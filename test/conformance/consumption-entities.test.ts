@@ -1358,3 +1358,207 @@ describe("QueryEntities (extension cases valid for v1.8.1)", () => {
     });
   });
 });
+
+describe("QueryEntities: 019_12 datasetId", () => {
+  const FRENCH = "urn:ngsi-ld:Dataset:french-name";
+  const GERMAN = "urn:ngsi-ld:Dataset:german-name";
+  const SPANISH = "urn:ngsi-ld:Dataset:spanish-name";
+  const nameDefault = { type: "Property", value: "Eiffel Tower" };
+  const nameFrench = { type: "Property", value: "Tour Eiffel", datasetId: FRENCH };
+  const nameGerman = { type: "Property", value: "Eiffelturm", datasetId: GERMAN };
+  const cityDefault = { type: "Relationship", object: "urn:ngsi-ld:City:Paris" };
+  const cityFrench = { type: "Relationship", object: "urn:ngsi-ld:Ville:Paris", datasetId: FRENCH };
+  const citySpanish = { type: "Relationship", object: "urn:ngsi-ld:Ciudad:Paris", datasetId: SPANISH };
+
+  /** A building with multi-instance attributes (the suite's Suite Setup), in the core context. */
+  let setup: Promise<{ id: string; type: string }> | undefined;
+  const multiInstanceBuilding = () => {
+    setup ??= (async () => {
+      const id = uniqueId("Building");
+      const type = uniqueType("Building");
+      await create(
+        {
+          id,
+          type,
+          name: [nameDefault, nameFrench, nameGerman],
+          locatedAt: [cityDefault, cityFrench, citySpanish],
+        },
+        CORE_CONTEXT,
+      );
+      return { id, type };
+    })();
+    return setup;
+  };
+
+  const cases: [string, string, { attrs?: string; datasetId?: string }, Json][] = [
+    ["019_12_01", "attrs only", { attrs: "name" }, { name: [nameDefault, nameFrench, nameGerman] }],
+    ["019_12_02", "one datasetId", { datasetId: FRENCH }, { name: nameFrench, locatedAt: cityFrench }],
+    [
+      "019_12_03",
+      "two datasetIds",
+      { datasetId: `${FRENCH},${SPANISH}` },
+      { name: nameFrench, locatedAt: [cityFrench, citySpanish] },
+    ],
+    [
+      "019_12_04",
+      "the default instance (@none)",
+      { datasetId: "@none" },
+      { name: nameDefault, locatedAt: cityDefault },
+    ],
+    [
+      "019_12_05",
+      "attrs and the default instance",
+      { attrs: "name", datasetId: "@none" },
+      { name: nameDefault },
+    ],
+    ["019_12_06", "attrs and a datasetId", { attrs: "name", datasetId: GERMAN }, { name: nameGerman }],
+    ["019_12_07", "attrs and a datasetId no instance has", { attrs: "name", datasetId: SPANISH }, {}],
+  ];
+  for (const [caseId, what, parameters, attributes] of cases) {
+    it(`${caseId} filters attribute instances by ${what}`, async () => {
+      const { id, type } = await multiInstanceBuilding();
+      const response = await broker.request("GET", "/entities", { query: { type, ...parameters } });
+      expect(response.status, response.text).toBe(200);
+      expect(asArray(response.body)).toEqual([{ id, type, ...attributes }]);
+    });
+  }
+
+  it("019_12 datasetId selects the same instances on GET /entities/{id}", async () => {
+    const { id, type } = await multiInstanceBuilding();
+    const response = await broker.request("GET", entityPath(id), { query: { datasetId: `@none,${GERMAN}` } });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual({ id, type, name: [nameDefault, nameGerman], locatedAt: cityDefault });
+  });
+});
+
+describe("QueryEntities and RetrieveEntity (more extension cases valid for v1.8.1)", () => {
+  describe("019_32 pick and omit in the Query body", () => {
+    let setup: Promise<string> | undefined;
+    const vehicles = () => {
+      setup ??= (async () => {
+        const type = uniqueType("Vehicle");
+        for (const speed of [80, 120])
+          await create({
+            id: uniqueId("Vehicle"),
+            type,
+            speed: { type: "Property", value: speed },
+            brand: { type: "Property", value: "Mercedes" },
+          });
+        return type;
+      })();
+      return setup;
+    };
+    const post = (body: Json) =>
+      broker.request("POST", "/entityOperations/query", { body, headers: { Link: linkTo(CORE_CONTEXT) } });
+
+    it("019_32_02 pick in the body keeps only the members it names", async () => {
+      const type = await vehicles();
+      const response = await post({ type: "Query", entities: [{ type }], pick: ["speed"] });
+      expect(response.status, response.text).toBe(200);
+      const entities = asArray(response.body).map(asObject);
+      expect(entities).toHaveLength(2);
+      for (const entity of entities) expect(Object.keys(entity)).toEqual(["speed"]);
+    });
+
+    it("019_32_03 omit in the body removes the members it names", async () => {
+      const type = await vehicles();
+      const response = await post({ type: "Query", entities: [{ type }], omit: ["speed"] });
+      expect(response.status, response.text).toBe(200);
+      const entities = asArray(response.body).map(asObject);
+      expect(entities).toHaveLength(2);
+      for (const entity of entities) expect(Object.keys(entity).sort()).toEqual(["brand", "id", "type"]);
+    });
+  });
+
+  it("5233_01_03 an entity selector without type is 400 BadRequestData", async () => {
+    const response = await broker.request("POST", "/entityOperations/query", {
+      body: { type: "Query", entities: [{ id: uniqueId("Vehicle") }] },
+    });
+    expectProblem(response, 400, "BadRequestData");
+  });
+
+  it("4517_01 a simplified Feature carries simplified properties, a dataset map and the default geometry", async () => {
+    const id = uniqueId("Vehicle");
+    await create({
+      id,
+      type: uniqueType("Vehicle"),
+      location: [
+        {
+          type: "GeoProperty",
+          value: { type: "Point", coordinates: [9, 9] },
+          datasetId: "urn:ngsi-ld:Dataset:gps",
+        },
+        { type: "GeoProperty", value: { type: "Point", coordinates: [3, 4] } },
+      ],
+      speed: { type: "Property", value: 5 },
+    });
+    const response = await broker.request("GET", entityPath(id), {
+      headers: { Accept: GEO, ...sdmLink },
+      query: { options: "keyValues" },
+    });
+    expect(response.status, response.text).toBe(200);
+    const feature = asObject(response.body);
+    expect(feature.type).toBe("Feature");
+    expect(feature.geometry).toEqual({ type: "Point", coordinates: [3, 4] });
+    const properties = asObject(feature.properties);
+    expect(properties.speed).toBe(5);
+    expect(properties.location).toEqual({
+      dataset: {
+        "@none": { type: "Point", coordinates: [3, 4] },
+        "urn:ngsi-ld:Dataset:gps": { type: "Point", coordinates: [9, 9] },
+      },
+    });
+  });
+
+  describe("415_01 language filter matching", () => {
+    const plain = { fr: "Grand Place", nl: "Grote Markt" };
+    const regional = { de: "Marktplatz", "en-US": "Main Square" };
+    const entities = new Map<string, Promise<string>>();
+    const entityWith = (streets: Json) => {
+      const key = JSON.stringify(streets);
+      let created = entities.get(key);
+      if (!created) {
+        created = (async () => {
+          const id = uniqueId("Building");
+          await create({
+            id,
+            type: uniqueType("Building"),
+            street: { type: "LanguageProperty", languageMap: streets },
+          });
+          return id;
+        })();
+        entities.set(key, created);
+      }
+      return created;
+    };
+    const street = async (streets: Json, lang: string) => {
+      const response = await broker.request("GET", entityPath(await entityWith(streets)), {
+        headers: { Accept: LD, ...sdmLink },
+        query: { lang },
+      });
+      expect(response.status, response.text).toBe(200);
+      return asObject(asObject(response.body).street);
+    };
+
+    const cases: [string, string, Json, string, string, string][] = [
+      ["415_01_01", "quality values outrank list position", plain, "fr;q=0.2,nl;q=0.9", "nl", "Grote Markt"],
+      ["415_01_02", "language tags compare case-insensitively", plain, "FR", "fr", "Grand Place"],
+      ["415_01_03", "a longer range falls back to a shorter tag", plain, "nl-BE", "nl", "Grote Markt"],
+      ["415_01_04", "a shorter range matches a longer tag", regional, "en", "en-US", "Main Square"],
+    ];
+    for (const [caseId, what, streets, lang, tag, value] of cases) {
+      it(`${caseId} ${what}`, async () => {
+        expect(await street(streets, lang)).toEqual({ type: "Property", value, lang: tag });
+      });
+    }
+
+    it("415_01_05 with no matching language answers some language and names it in lang", async () => {
+      const answered = await street(plain, "pt");
+      expect(answered.type).toBe("Property");
+      expect(answered.languageMap).toBeUndefined();
+      const tag = String(answered.lang);
+      expect(Object.keys(plain)).toContain(tag);
+      expect(answered.value).toBe(plain[tag as keyof typeof plain]);
+    });
+  });
+});

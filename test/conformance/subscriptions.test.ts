@@ -386,6 +386,24 @@ describe.concurrent("CreateSubscription", () => {
     await deleteSubscription(generated);
   });
 
+  it("5811_01_03 answers the generated id literally (not percent-encoded) in Location", async () => {
+    // Act
+    const response = await broker.request("POST", "/subscriptions", {
+      body: {
+        type: "Subscription",
+        entities: [{ type: uniqueType("Building") }],
+        notification: { endpoint: { uri: "http://localhost:1111/notify" } },
+      },
+    });
+    // Assess
+    expect(response.status, response.text).toBe(201);
+    const location = response.headers.get("location") ?? "";
+    expect(location).toMatch(/^\/ngsi-ld\/v1\/subscriptions\/urn:ngsi-ld:Subscription:[^%]+$/);
+    const generated = location.split("/").pop() ?? "";
+    expect((await retrieveSubscription(generated)).id).toBe(generated);
+    await deleteSubscription(generated);
+  });
+
   it("5811_02_01 refuses a notification trigger outside the six valid ones with 400 BadRequestData", async () => {
     const response = await broker.request("POST", "/subscriptions", {
       body: {
@@ -1347,6 +1365,37 @@ describe.concurrent("SubscriptionNotificationBehaviour", () => {
         const notification = await nextNotification(s.path);
         expect(asArray(notification.body.data)).toHaveLength(1);
         expect(firstEntity(notification)[attr]).toEqual(expected);
+        await s.cleanUp();
+      },
+    );
+
+    it.each([
+      ["046_22_09_02", "name", { type: "Property", value: "urn:ngsi-ld:null" }],
+      ["046_22_10_02", "locatedAt", { type: "Relationship", object: "urn:ngsi-ld:null" }],
+    ])(
+      "%s notifies %s deleted by PATCH /entities/{id}/attrs with the NGSI-LD Null",
+      async (_case, attr, nulled) => {
+        // Prepare
+        const s = await watchedBuilding(
+          (_entityId, type, path) => ({
+            entities: [{ type }],
+            watchedAttributes: [attr],
+            notificationTrigger: ["attributeDeleted"],
+            notification: { format: "normalized", endpoint: endpointAt(path) },
+          }),
+          buildingOfEveryKind,
+        );
+        // Act
+        const response = await broker.request("PATCH", `/entities/${encodeURIComponent(s.entityId)}/attrs`, {
+          body: { [attr]: nulled },
+        });
+        // Assess
+        expect(response.status, response.text).toBe(204);
+        const notification = await nextNotification(s.path);
+        expect(notification.body.subscriptionId).toBe(s.id);
+        expect(asArray(notification.body.data)).toHaveLength(1);
+        expect(firstEntity(notification).id).toBe(s.entityId);
+        expect(firstEntity(notification)[attr]).toEqual(nulled);
         await s.cleanUp();
       },
     );

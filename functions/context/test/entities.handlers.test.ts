@@ -85,7 +85,7 @@ describe("entities over the handlers", () => {
     const normalized = await read(id);
     // Assess
     expect(created.status).toBe(201);
-    expect(created.headers.location).toBe(`/ngsi-ld/v1/entities/${encodeURIComponent(id)}`);
+    expect(created.headers.location).toBe(`/ngsi-ld/v1/entities/${id}`);
     expect(normalized.status).toBe(200);
     expect(normalized.headers["content-type"]).toBe("application/json");
     expect(normalized.headers.link).toContain(POI_CONTEXT);
@@ -93,6 +93,22 @@ describe("entities over the handlers", () => {
       ...beach(id),
       description: { type: "Property", value: "A quiet beach" },
     });
+  });
+
+  it("gives the id literally in Location, percent-encoding only what a path segment cannot hold", async () => {
+    // Prepare: a URL id with a path, a query and a fragment, and a URN id with sub-delimiters
+    const suffix = crypto.randomUUID();
+    const url = `https://villamar.example/beaches/${suffix}?lang=es#north`;
+    const urn = `urn:ngsi-ld:Beach:${suffix};part=a,b@c`;
+    // Act
+    const fromUrl = await create({ id: url, type: "Beach" });
+    const fromUrn = await create({ id: urn, type: "Beach" });
+    // Assess
+    expect(fromUrl.status).toBe(201);
+    expect(fromUrl.headers.location).toBe(
+      `/ngsi-ld/v1/entities/https:%2F%2Fvillamar.example%2Fbeaches%2F${suffix}%3Flang=es%23north`,
+    );
+    expect(fromUrn.headers.location).toBe(`/ngsi-ld/v1/entities/${urn}`);
   });
 
   it("answers keyValues, concise, sysAttrs, attrs, pick, omit and lang", async () => {

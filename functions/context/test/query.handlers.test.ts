@@ -285,6 +285,110 @@ describe("querying entities over the handlers", () => {
   });
 });
 
+describe("datasetId selects attribute instances (clause 4.5.5)", () => {
+  const TOWER = {
+    id: "urn:ngsi-ld:Tower:miguelete",
+    type: "Tower",
+    name: [
+      { type: "Property", value: "Micalet" },
+      { type: "Property", value: "Miguelete", datasetId: "urn:ngsi-ld:Dataset:es" },
+      { type: "Property", value: "Micalet de la Seu", datasetId: "urn:ngsi-ld:Dataset:va" },
+    ],
+    height: { type: "Property", value: 51, datasetId: "urn:ngsi-ld:Dataset:es" },
+    "@context": CONTEXT,
+  };
+
+  beforeAll(async () => {
+    const created = await call(handlers.create, {
+      method: "POST",
+      body: [TOWER],
+      headers: context,
+      principal: as,
+    });
+    expect(created.status).toBe(201);
+  });
+
+  const retrieve = (q: Record<string, string>) =>
+    call(handlers.retrieve, {
+      pathParameters: { entityId: TOWER.id },
+      query: q,
+      headers: { link },
+      principal: as,
+    });
+
+  it("keeps only the instances of the named datasets, @none being the default one", async () => {
+    // Act
+    const spanish = await retrieve({ datasetId: "urn:ngsi-ld:Dataset:es", options: "keyValues" });
+    const defaults = await retrieve({ datasetId: "@none" });
+    const both = await query({
+      type: full("Tower"),
+      datasetId: "@none,urn:ngsi-ld:Dataset:va",
+      attrs: full("name"),
+    });
+    // Assess
+    expect(spanish.body).toEqual({
+      id: TOWER.id,
+      type: full("Tower"),
+      [full("name")]: { dataset: { "urn:ngsi-ld:Dataset:es": "Miguelete" } },
+      [full("height")]: { dataset: { "urn:ngsi-ld:Dataset:es": 51 } },
+    });
+    expect(defaults.body).toEqual({
+      id: TOWER.id,
+      type: full("Tower"),
+      [full("name")]: { type: "Property", value: "Micalet" },
+    });
+    expect(both.body).toEqual([
+      {
+        id: TOWER.id,
+        type: full("Tower"),
+        [full("name")]: [
+          { type: "Property", value: "Micalet" },
+          { type: "Property", value: "Micalet de la Seu", datasetId: "urn:ngsi-ld:Dataset:va" },
+        ],
+      },
+    ]);
+  });
+
+  it("still answers the entity when no instance of the named datasets exists", async () => {
+    // Act
+    const response = await query({ type: full("Tower"), datasetId: "urn:ngsi-ld:Dataset:fr" });
+    // Assess
+    expect(response.body).toEqual([{ id: TOWER.id, type: full("Tower") }]);
+  });
+
+  it("takes datasetId in the Query body too", async () => {
+    // Act
+    const response = await call(handlers.queryPost, {
+      method: "POST",
+      headers: { ...context, accept: "application/ld+json" },
+      body: {
+        type: "Query",
+        entities: [{ type: "Tower" }],
+        datasetId: ["urn:ngsi-ld:Dataset:va"],
+        "@context": CONTEXT,
+      },
+      principal: as,
+    });
+    // Assess
+    expect(response.body).toEqual([
+      {
+        id: TOWER.id,
+        type: "Tower",
+        name: { type: "Property", value: "Micalet de la Seu", datasetId: "urn:ngsi-ld:Dataset:va" },
+        "@context": CONTEXT,
+      },
+    ]);
+  });
+
+  it("refuses a datasetId that is neither a URI nor @none", async () => {
+    // Act
+    const response = await retrieve({ datasetId: "not a uri" });
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ type: "https://uri.etsi.org/ngsi-ld/errors/BadRequestData" });
+  });
+});
+
 describe("batch operations over the handlers", () => {
   const batch = (handler: keyof typeof handlers, body: unknown, q: Record<string, string> = {}) =>
     call(handlers[handler], { method: "POST", body, query: q, principal: as });

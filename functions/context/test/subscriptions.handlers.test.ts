@@ -107,7 +107,7 @@ describe("the subscription API", () => {
     });
     // Assess
     expect(created.status).toBe(201);
-    expect(created.headers.location).toBe(path(id));
+    expect(created.headers.location).toBe(`/ngsi-ld/v1/subscriptions/${id}`);
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ type: "https://uri.etsi.org/ngsi-ld/errors/AlreadyExists" });
     expect(read.status).toBe(200);

@@ -52,6 +52,9 @@ const projection = {
   attrs: text("Comma-separated attribute names"),
   pick: text("Comma-separated members to keep (attribute names, id, type, scope)"),
   omit: text("Comma-separated members to drop (attribute names, id, type, scope)"),
+  datasetId: text(
+    "Comma-separated datasetIds of the attribute instances to return; @none names the default instance",
+  ),
 };
 
 export const RetrieveEntityQuery = z.strictObject({
@@ -172,6 +175,7 @@ export const NgsiQuery = z.strictObject({
   scopeQ: z.string().max(2_000).optional(),
   geoQ: NgsiGeoQuery.optional(),
   lang: z.string().optional(),
+  datasetId: z.array(z.string()).max(100).optional(),
   "@context": ContextValue.optional(),
 });
 export type NgsiQuery = z.infer<typeof NgsiQuery>;

@@ -542,7 +542,10 @@ export function parseQueryBody(
   ctx: ActiveContext,
   body: unknown,
   p: { limit?: string; offset?: string; count?: string },
-): { request: EntityQuery; projection: { attrs?: string; pick?: string; omit?: string; lang?: string } } {
+): {
+  request: EntityQuery;
+  projection: { attrs?: string; pick?: string; omit?: string; lang?: string; datasetId?: string };
+} {
   const parsed = NgsiQuery.safeParse(body);
   if (!parsed.success) {
     throw invalidData(
@@ -588,6 +591,7 @@ export function parseQueryBody(
       ...(query.pick ? { pick: query.pick.join(",") } : {}),
       ...(query.omit ? { omit: query.omit.join(",") } : {}),
       ...(query.lang ? { lang: query.lang } : {}),
+      ...(query.datasetId ? { datasetId: query.datasetId.join(",") } : {}),
     },
   };
 }

@@ -19,6 +19,8 @@ export interface View {
   /** Expanded attribute names to include (`attrs`, `pick`); `id`, `type` and `scope` for those members. */
   readonly pick?: ReadonlySet<string>;
   readonly omit?: ReadonlySet<string>;
+  /** The datasetIds of the attribute instances to keep (`datasetId`); `@none` is the default instance. */
+  readonly datasets?: ReadonlySet<string>;
 }
 
 export const DEFAULT_VIEW: View = { format: "normalized", sysAttrs: false };
@@ -60,6 +62,12 @@ export function chooseLanguage(
 
 const includes = (view: View, member: string) =>
   (view.pick === undefined || view.pick.has(member)) && !(view.omit?.has(member) ?? false);
+
+/** The instances of an attribute the view keeps: all of them, or those of the datasets it names. */
+const selectedInstances = (view: View, instances: readonly Attribute[]): readonly Attribute[] =>
+  view.datasets === undefined
+    ? instances
+    : instances.filter((attribute) => view.datasets?.has(attribute.datasetId ?? "@none"));
 
 function compactTypes(ctx: ActiveContext, types: readonly string[]): Json {
   const compacted = types.map((t) => compactTerm(ctx, t));
@@ -217,7 +225,8 @@ export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): Js
     out.createdAt = entity.createdAt;
     out.modifiedAt = entity.modifiedAt;
   }
-  for (const [name, instances] of Object.entries(entity.attrs)) {
+  for (const [name, all] of Object.entries(entity.attrs)) {
+    const instances = selectedInstances(view, all);
     if (!includes(view, name) || instances.length === 0) continue;
     out[compactTerm(ctx, name)] = renderAttribute(ctx, instances, view);
   }

@@ -142,7 +142,7 @@ export class Reply {
   }
 
   created(id: string, path = "/ngsi-ld/v1/entities/"): NgsiResponse {
-    return { status: 201, headers: { location: `${path}${encodeURIComponent(id)}` } };
+    return { status: 201, headers: { location: `${path}${pathSegment(id)}` } };
   }
 
   noContent(): NgsiResponse {
@@ -409,3 +409,11 @@ export function ngsiRoute<R extends RouteDeclaration>(
     }
   });
 }
+
+/**
+ * An id as a URI path segment (RFC 3986 clause 3.3): the characters a segment allows (`pchar`:
+ * unreserved, sub-delims, `:` and `@`) stay as they are, so `urn:ngsi-ld:Beach:1` reads as given in a
+ * `Location`; anything else (space, `/`, `?`, `#`, `%`, non-ASCII…) is percent-encoded.
+ */
+export const pathSegment = (id: string): string =>
+  encodeURIComponent(id).replace(/%(24|26|2B|2C|3A|3B|3D|40)/g, (escaped) => decodeURIComponent(escaped));

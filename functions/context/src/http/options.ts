@@ -1,11 +1,14 @@
 import { invalidData, invalidParameters } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import { LOCATION } from "../domain/model";
-import { checkName } from "../domain/normalize";
+import { checkName, isUri } from "../domain/normalize";
 import { expandNames } from "../domain/query";
 import { type Format, parseLanguagePreference, type View } from "../domain/render";
 
-/** The `options`, `format`, `attrs`, `pick`, `omit`, `lang` and `geometryProperty` query parameters. */
+/**
+ * The `options`, `format`, `attrs`, `pick`, `omit`, `lang`, `datasetId` and `geometryProperty` query
+ * parameters.
+ */
 export interface RepresentationParameters {
   readonly options?: string;
   readonly format?: string;
@@ -13,6 +16,7 @@ export interface RepresentationParameters {
   readonly pick?: string;
   readonly omit?: string;
   readonly lang?: string;
+  readonly datasetId?: string;
   readonly geometryProperty?: string;
 }
 
@@ -69,6 +73,14 @@ function attributeNames(ctx: ActiveContext, text: string): string[] {
   return expandNames(ctx, text, "attrs");
 }
 
+/** `datasetId=a,b,@none`: URIs, or `@none` for the default instance (clause 4.5.5). */
+function datasetIds(text: string): Set<string> {
+  const ids = text.split(",").map((id) => id.trim());
+  const wrong = ids.find((id) => id !== "@none" && !isUri(id));
+  if (wrong !== undefined) throw invalid("datasetId", `${JSON.stringify(wrong)} is neither a URI nor @none`);
+  return new Set(ids);
+}
+
 export function parseView(
   ctx: ActiveContext,
   p: RepresentationParameters,
@@ -110,6 +122,7 @@ export function parseView(
     ...(lang ? { lang } : {}),
     ...(pick ? { pick } : {}),
     ...(p.omit === undefined ? {} : { omit: members(ctx, p.omit, "omit") }),
+    ...(p.datasetId === undefined ? {} : { datasets: datasetIds(p.datasetId) }),
     geometryProperty,
   };
 }
