@@ -332,22 +332,22 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
       category: {
         type: "VocabProperty",
         vocabs: [
-          ["monument", "2024-06-01T08:00:00.000Z"],
-          ["museum", "2024-06-01T09:00:00.000Z"],
+          ["monument", "2024-06-01T08:00:00Z"],
+          ["museum", "2024-06-01T09:00:00Z"],
         ],
       },
       depths: {
         type: "ListProperty",
         valueLists: [
-          [[1, 2], "2024-06-01T08:00:00.000Z"],
-          [[3], "2024-06-01T09:00:00.000Z"],
+          [[1, 2], "2024-06-01T08:00:00Z"],
+          [[3], "2024-06-01T09:00:00Z"],
         ],
       },
       route: {
         type: "ListRelationship",
         objectLists: [
-          [["urn:ngsi-ld:City:A"], "2024-06-01T08:00:00.000Z"],
-          [["urn:ngsi-ld:City:B"], "2024-06-01T09:00:00.000Z"],
+          [["urn:ngsi-ld:City:A"], "2024-06-01T08:00:00Z"],
+          [["urn:ngsi-ld:City:B"], "2024-06-01T09:00:00Z"],
         ],
       },
     });

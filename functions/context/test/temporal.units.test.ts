@@ -446,7 +446,7 @@ describe("temporal representations", () => {
     });
   });
 
-  it("render temporalValues as [value, time] pairs and deletions as the NGSI-LD Null", () => {
+  it("render temporalValues as [value, observedAt as written] pairs and deletions as the NGSI-LD Null", () => {
     // Prepare
     const deleted: HistoryInstance = {
       ...series,
@@ -467,8 +467,10 @@ describe("temporal representations", () => {
     expect(body[TEMPERATURE]).toEqual({
       type: "Property",
       values: [
-        [20, "2024-05-01T10:00:00.000Z"],
-        [24, "2024-05-01T11:00:00.000Z"],
+        // The normalized representation answers these observedAt as written; the pairs do too.
+        [20, "2024-05-01T10:00:00Z"],
+        [24, "2024-05-01T11:00:00Z"],
+        // A deletion has no observedAt of its own: the time the broker placed it at.
         [NGSI_LD_NULL, "2024-05-01T12:00:00.000Z"],
       ],
     });

@@ -8,7 +8,7 @@ import {
 } from "../../domain/model";
 import { primaryValue, renderEntity } from "../../domain/render";
 import { aggregatable, aggregate, periods, type TimedValue } from "./aggregate";
-import { type HistoryInstance, type SeriesRef, timeOf } from "./model";
+import { type HistoryInstance, type SeriesRef, type TimeProperty, timeOf } from "./model";
 import { MAX_PERIODS, type TemporalRequest } from "./request";
 
 /**
@@ -148,6 +148,19 @@ export function orderByProperty(
     });
 }
 
+/**
+ * The time of a temporalValues pair: an instance's observedAt as it was written, like the normalized
+ * representation answers it (the series keeps it normalized to UTC milliseconds only to order and
+ * select); instances without one, and the other time properties, give the broker's time.
+ */
+function pairTime(instance: HistoryInstance, property: TimeProperty): string {
+  if (property === "observedAt" && instance.content.kind === "value") {
+    const written = instance.content.attribute.observedAt;
+    if (written !== undefined) return written;
+  }
+  return timeOf(instance, property) ?? "";
+}
+
 export function renderTemporalEntity(
   ctx: ActiveContext,
   data: TemporalEntityData,
@@ -185,10 +198,7 @@ export function renderTemporalEntity(
             const last = instances.at(-1);
             if (!last) return [];
             const type = typeOf(last);
-            const pairs: Json[] = instances.map((i) => [
-              simpleValue(ctx, i),
-              timeOf(i, request.property) ?? "",
-            ]);
+            const pairs: Json[] = instances.map((i) => [simpleValue(ctx, i), pairTime(i, request.property)]);
             return [perDataset(ref, { type, [VALUES_MEMBER[type]]: pairs })];
           }),
         );
