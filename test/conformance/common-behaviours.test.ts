@@ -5,6 +5,8 @@ import {
   type BrokerResponse,
   CORE_CONTEXT,
   ERRORS,
+  entityPath,
+  expectProblem,
   type Json,
   uniqueId,
   uniqueType,
@@ -23,8 +25,6 @@ const LD = "application/ld+json";
 const GEO = "application/geo+json";
 /** A remote @context the broker does not bundle: it never fetches one from the network. */
 const UNBUNDLED_CONTEXT = "https://example.org/ngsi-ld/unretrievable-context.jsonld";
-
-const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
 
 async function createEntity(id = uniqueId("Building"), type = uniqueType("Building")): Promise<string> {
   const response = await broker.request("POST", "/entities", {
@@ -68,12 +68,6 @@ async function createTemporalEntity(type: string): Promise<string> {
   });
   expect(response.status, response.text).toBe(201);
   return id;
-}
-
-function expectProblem(response: BrokerResponse, status: number, type: string): void {
-  expect(response.status, response.text).toBe(status);
-  expect(asObject(response.body).type).toBe(`${ERRORS}${type}`);
-  expect(typeof asObject(response.body).title).toBe("string");
 }
 
 describe("VerifyGETWithoutAccept", () => {

@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   asArray,
   asObject,
-  type BrokerResponse,
-  ERRORS,
+  expectProblem,
   type Json,
   linkTo,
   SDM_CONTEXT,
@@ -42,12 +41,6 @@ async function museumAndOther(): Promise<{ other: string }> {
   });
   await create({ id: uniqueId("Vehicle"), type: other, name: { type: "Property", value: "Tram 4" } });
   return { other };
-}
-
-function expectProblem(response: BrokerResponse, status: number, type: string): void {
-  expect(response.status, response.text).toBe(status);
-  expect(asObject(response.body).type).toBe(`${ERRORS}${type}`);
-  expect(typeof asObject(response.body).title).toBe("string");
 }
 
 describe("RetrieveAvailableEntityTypes", () => {

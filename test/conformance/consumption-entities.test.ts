@@ -4,7 +4,8 @@ import {
   asObject,
   type BrokerResponse,
   CORE_CONTEXT,
-  ERRORS,
+  entityPath,
+  expectProblem,
   type Json,
   linkTo,
   SDM_CONTEXT,
@@ -47,15 +48,6 @@ async function create(entity: Json, context: unknown = SDM_CONTEXT): Promise<voi
     headers: { "content-type": LD },
   });
   expect(response.status, response.text).toBe(201);
-}
-
-const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
-
-function expectProblem(response: BrokerResponse, status: number, type: string): void {
-  expect(response.status, response.text).toBe(status);
-  const problem = asObject(response.body);
-  expect(problem.type).toBe(`${ERRORS}${type}`);
-  expect(typeof problem.title).toBe("string");
 }
 
 /** One building per group of read-only cases, created on first use (the suite's Suite Setup). */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { newDataDir, type PlatformProcess, startPlatform } from "../support/platform-process";
 
 /**
@@ -54,6 +54,17 @@ export interface Broker {
   readonly receiverUrl: (path: string) => string;
   /** Notifications received on a path of the receiver so far. */
   readonly received: (path: string) => Notification[];
+}
+
+/** The path of an entity under `/ngsi-ld/v1`, its id encoded as a path segment. */
+export const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
+
+/** An NGSI-LD ProblemDetails answer: the status, the error type of clause 5.5.2 and a title. */
+export function expectProblem(response: BrokerResponse, status: number, type: string): void {
+  expect(response.status, response.text).toBe(status);
+  const problem = asObject(response.body);
+  expect(problem.type).toBe(`${ERRORS}${type}`);
+  expect(typeof problem.title === "string" && problem.title.length > 0, response.text).toBe(true);
 }
 
 /** An id unique to this run: `urn:ngsi-ld:<type>:<uuid>`. */

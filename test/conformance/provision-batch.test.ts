@@ -4,6 +4,7 @@ import {
   asObject,
   type BrokerResponse,
   ERRORS,
+  expectProblem,
   type Json,
   linkTo,
   SDM_CONTEXT,
@@ -27,13 +28,6 @@ const SDM_CATEGORY = "https://smartdatamodels.org/dataModel.PointOfInterest/cate
 const ld = (entity: Json): Json => ({ ...entity, "@context": [SDM_CONTEXT] });
 const batch = (operation: string, entities: unknown[], query: Record<string, string> = {}) =>
   broker.request("POST", `/entityOperations/${operation}`, { body: entities, headers: LD_HEADERS, query });
-
-function expectProblem(response: BrokerResponse, status: number, type: string): void {
-  expect(response.status, response.text).toBe(status);
-  const problem = asObject(response.body);
-  expect(problem.type).toBe(`${ERRORS}${type}`);
-  expect(typeof problem.title === "string" && problem.title.length > 0, response.text).toBe(true);
-}
 
 function expectNoContent(response: BrokerResponse): void {
   expect(response.status, response.text).toBe(204);

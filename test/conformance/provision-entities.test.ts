@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   asObject,
-  type BrokerResponse,
   CORE_CONTEXT,
-  ERRORS,
+  entityPath,
+  expectProblem,
   type Json,
   linkTo,
   SDM_CONTEXT,
@@ -25,8 +25,6 @@ const broker = useBroker();
 const LD = "application/ld+json";
 const NULL = "urn:ngsi-ld:null";
 const SDM_CATEGORY = "https://smartdatamodels.org/dataModel.PointOfInterest/category";
-
-const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
 
 function withoutContext(body: unknown): Json {
   const { "@context": _context, ...rest } = asObject(body);
@@ -53,13 +51,6 @@ async function retrieveLd(id: string, query: Record<string, string> = {}): Promi
   });
   expect(response.status, response.text).toBe(200);
   return withoutContext(response.body);
-}
-
-function expectProblem(response: BrokerResponse, status: number, type: string): void {
-  expect(response.status, response.text).toBe(status);
-  const problem = asObject(response.body);
-  expect(problem.type).toBe(`${ERRORS}${type}`);
-  expect(typeof problem.title === "string" && problem.title.length > 0, response.text).toBe(true);
 }
 
 /** A Building of a type of its own, with the simple attributes the suite's samples carry. */

@@ -4,6 +4,7 @@ import {
   type BrokerResponse,
   CORE_CONTEXT,
   ERRORS,
+  entityPath,
   type Json,
   linkTo,
   SDM_CONTEXT,
@@ -23,7 +24,6 @@ import {
 const broker = useBroker();
 
 const LD = "application/ld+json";
-const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
 
 function create(entity: Json): Promise<BrokerResponse> {
   return broker.request("POST", "/entities", {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asArray, asObject, type Json, uniqueId, uniqueType, useBroker } from "./harness";
+import { asArray, asObject, entityPath, type Json, uniqueId, uniqueType, useBroker } from "./harness";
 
 /**
  * Scopes (clause 4.18) and the scope query language (clause 4.19), as the suite's scope cases check them:
@@ -17,7 +17,6 @@ const building = (id: string, type: string, scope?: string | string[]): Json => 
   name: { type: "Property", value: "Edificio" },
   ...(scope === undefined ? {} : { scope }),
 });
-const entityPath = (id: string) => `/entities/${encodeURIComponent(id)}`;
 
 async function create(entity: Json) {
   const response = await broker.request("POST", "/entities", { body: entity });

@@ -2,9 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   asArray,
   asObject,
-  type BrokerResponse,
   CORE_CONTEXT,
-  ERRORS,
+  expectProblem,
   type Json,
   linkTo,
   type Notification,
@@ -29,13 +28,6 @@ const ACCESS_TYPE_IRI = "https://smartdatamodels.org/dataModel.PointOfInterest/a
 const QUIET_MS = 3_000;
 
 const subscriptionId = () => uniqueId("Subscription");
-
-function expectProblem(response: BrokerResponse, status: number, type: string) {
-  expect(response.status, response.text).toBe(status);
-  const body = asObject(response.body);
-  expect(body.type).toBe(`${ERRORS}${type}`);
-  expect(typeof body.title).toBe("string");
-}
 
 /** A receiver path of its own for each case. */
 const receiverPath = () => `/notify/${crypto.randomUUID()}`;
