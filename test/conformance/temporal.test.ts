@@ -530,8 +530,8 @@ describe.concurrent("RetrieveTemporalEntity", () => {
       const simplified = asObject(retrieved.name);
       expect(simplified.type).toBe("LanguageProperty");
       expect(asArray(simplified.languageMaps).map((pair) => asArray(pair)[0])).toEqual([
-        { fr: "Voiture", en: "Car" },
-        { fr: "Auto" },
+        { languageMap: { fr: "Voiture", en: "Car" } },
+        { languageMap: { fr: "Auto" } },
       ]);
     }
     await cleanUp(id);

@@ -357,7 +357,7 @@ describe("the NGSI-LD context broker of the local platform", () => {
     expect(await keyValues.json()).toEqual({
       id,
       type,
-      category: ["urban", "night"],
+      category: { vocab: ["urban", "night"] },
       frequencies: [10, 15, 30],
       stops: ["urn:ngsi-ld:Stop:Port", "urn:ngsi-ld:Stop:Beach"],
     });

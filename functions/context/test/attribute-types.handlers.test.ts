@@ -136,7 +136,7 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
     expect(keyValues.body).toEqual({
       id,
       type: "Place",
-      category: ["monument", "sightseeing"],
+      category: { vocab: ["monument", "sightseeing"] },
       depths: [300, 120, 6],
       route: {
         dataset: {
@@ -162,8 +162,12 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
     });
     // Assess
     expect(created.status).toBe(201);
-    expect(withCore.body).toEqual({ id, type: `${TERMS}Place`, [`${TERMS}kind`]: `${TERMS}Museum` });
-    expect(withOwn.body).toEqual([{ id, type: "Place", kind: "Museum", "@context": CONTEXT }]);
+    expect(withCore.body).toEqual({
+      id,
+      type: `${TERMS}Place`,
+      [`${TERMS}kind`]: { vocab: `${TERMS}Museum` },
+    });
+    expect(withOwn.body).toEqual([{ id, type: "Place", kind: { vocab: "Museum" }, "@context": CONTEXT }]);
   });
 
   it("changes them by merge, partial update, update, append and attribute replacement", async () => {
@@ -216,7 +220,7 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
     expect(after.body).toEqual({
       id,
       type: "Place",
-      category: "park",
+      category: { vocab: "park" },
       depths: [250, 100],
       route: ["urn:ngsi-ld:City:Delft"],
       stops: ["urn:ngsi-ld:Stop:1"],
@@ -287,7 +291,7 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
     expect(either).toEqual([b]);
   });
 
-  it("keeps their history: temporalValues as vocabs, valueLists and objectLists", async () => {
+  it("keeps their history: temporalValues as {vocab} pairs, valueLists and objectLists", async () => {
     // Prepare
     const id = uniqueId("Place");
     await create({
@@ -332,8 +336,8 @@ describe("VocabProperty, ListProperty and ListRelationship over the handlers", (
       category: {
         type: "VocabProperty",
         vocabs: [
-          ["monument", "2024-06-01T08:00:00Z"],
-          ["museum", "2024-06-01T09:00:00Z"],
+          [{ vocab: "monument" }, "2024-06-01T08:00:00Z"],
+          [{ vocab: "museum" }, "2024-06-01T09:00:00Z"],
         ],
       },
       depths: {

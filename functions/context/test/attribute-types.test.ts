@@ -205,7 +205,7 @@ describe("writing VocabProperty, ListProperty and ListRelationship", () => {
     });
   });
 
-  it("writes concise as {vocab}, {valueList}, {objectList} and keyValues as plain values", async () => {
+  it("writes concise as {vocab}, {valueList}, {objectList} and keyValues as {vocab} and plain lists", async () => {
     // Prepare
     const ctx = await core();
     // Act
@@ -228,7 +228,7 @@ describe("writing VocabProperty, ListProperty and ListRelationship", () => {
     expect(keyValues).toEqual({
       id: "urn:ngsi-ld:Place:1",
       type: "Place",
-      [`${EX}category`]: [`${EX}Monument`, "sightseeing"],
+      [`${EX}category`]: { vocab: [`${EX}Monument`, "sightseeing"] },
       depths: [300, 120],
       route: {
         dataset: {

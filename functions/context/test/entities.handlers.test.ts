@@ -130,7 +130,7 @@ describe("entities over the handlers", () => {
       length: 450,
       location: { type: "Point", coordinates: [-0.3, 39.4] },
       refSeeAlso: "urn:ngsi-ld:PointOfInterest:p1",
-      slogan: { es: "Sol y mar", en: "Sun and sea" },
+      slogan: { languageMap: { es: "Sol y mar", en: "Sun and sea" } },
       occupancy: { dataset: { "urn:ngsi-ld:Dataset:morning": 10, "urn:ngsi-ld:Dataset:noon": 50 } },
     });
     expect(concise.body).toEqual({

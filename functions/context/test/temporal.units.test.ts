@@ -476,6 +476,60 @@ describe("temporal representations", () => {
     });
   });
 
+  it("render temporalValues of a LanguageProperty and a JsonProperty as keyValues does: {languageMap}, {json}", () => {
+    // Prepare
+    const labels = { entityId: id, attr: "https://example.org/label" };
+    const settings = { entityId: id, attr: "https://example.org/settings" };
+    const label = valueInstance(
+      labels,
+      {
+        type: "LanguageProperty",
+        languageMap: { fr: "Capteur", en: "Sensor" },
+        observedAt: "2024-05-01T10:00:00Z",
+      },
+      "2024-05-01T10:00:01.000Z",
+    );
+    const labelDeleted: HistoryInstance = {
+      ...labels,
+      instanceId: "urn:ngsi-ld:AttributeInstance:20240501T120000000Z-000000000000000000000001",
+      time: "2024-05-01T12:00:00.000Z",
+      content: { kind: "deleted", type: "LanguageProperty" },
+      createdAt: "2024-05-01T12:00:00.000Z",
+      modifiedAt: "2024-05-01T12:00:00.000Z",
+      deletedAt: "2024-05-01T12:00:00.000Z",
+    };
+    const setting = valueInstance(
+      settings,
+      { type: "JsonProperty", json: { mode: "eco", limits: [30, 50] }, observedAt: "2024-05-01T10:00:00Z" },
+      "2024-05-01T10:00:01.000Z",
+    );
+    // Act
+    const body = renderTemporalEntity(
+      EMPTY_CONTEXT,
+      {
+        id,
+        types: [TYPE],
+        series: [
+          { ref: labels, instances: [label, labelDeleted] },
+          { ref: settings, instances: [setting] },
+        ],
+      },
+      parseTemporalRequest({}, { format: "temporalValues", sysAttrs: false }),
+    );
+    // Assess
+    expect(body[labels.attr]).toEqual({
+      type: "LanguageProperty",
+      languageMaps: [
+        [{ languageMap: { fr: "Capteur", en: "Sensor" } }, "2024-05-01T10:00:00Z"],
+        [{ languageMap: { "@none": NGSI_LD_NULL } }, "2024-05-01T12:00:00.000Z"],
+      ],
+    });
+    expect(body[settings.attr]).toEqual({
+      type: "JsonProperty",
+      jsons: [[{ json: { mode: "eco", limits: [30, 50] } }, "2024-05-01T10:00:00Z"]],
+    });
+  });
+
   it("render aggregatedValues as [result, start, end] triples over the window", () => {
     // Act
     const body = renderTemporalEntity(

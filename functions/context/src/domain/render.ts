@@ -101,7 +101,13 @@ export function primaryValue(ctx: ActiveContext, attribute: Attribute): Json {
   }
 }
 
-function simplified(ctx: ActiveContext, attribute: Attribute, view: View): Json {
+/**
+ * An attribute instance in simplified form (clause 4.5.3): the bare value, except that a
+ * LanguageProperty, JsonProperty and VocabProperty keep their primary member as a one-member object
+ * (`{"languageMap": …}`, `{"json": …}`, `{"vocab": …}`) so they stay distinguishable from a Property;
+ * a LanguageProperty narrowed by `lang` is the chosen string.
+ */
+export function simplified(ctx: ActiveContext, attribute: Attribute, view: Pick<View, "lang">): Json {
   switch (attribute.type) {
     case "Property":
       return attribute.value;
@@ -110,11 +116,13 @@ function simplified(ctx: ActiveContext, attribute: Attribute, view: View): Json 
     case "Relationship":
       return attribute.object;
     case "JsonProperty":
-      return attribute.json;
+      return { json: attribute.json };
     case "LanguageProperty":
-      return view.lang ? chooseLanguage(attribute.languageMap, view.lang).value : attribute.languageMap;
+      return view.lang
+        ? chooseLanguage(attribute.languageMap, view.lang).value
+        : { languageMap: attribute.languageMap };
     case "VocabProperty":
-      return compactVocab(ctx, attribute.vocab);
+      return { vocab: compactVocab(ctx, attribute.vocab) };
     case "ListProperty":
       return attribute.valueList;
     case "ListRelationship":

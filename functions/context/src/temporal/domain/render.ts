@@ -6,7 +6,7 @@ import {
   type JsonObject,
   NGSI_LD_NULL,
 } from "../../domain/model";
-import { primaryValue, renderEntity } from "../../domain/render";
+import { primaryValue, renderEntity, simplified } from "../../domain/render";
 import { aggregatable, aggregate, periods, type TimedValue } from "./aggregate";
 import { type HistoryInstance, type SeriesRef, type TimeProperty, timeOf } from "./model";
 import { MAX_PERIODS, type TemporalRequest } from "./request";
@@ -88,6 +88,24 @@ function normalizedInstance(ctx: ActiveContext, instance: HistoryInstance, sysAt
   return out;
 }
 
+/**
+ * The value of a temporalValues pair: the instance in simplified form, as the entity API's keyValues
+ * writes it (a LanguageProperty, JsonProperty or VocabProperty as `{"languageMap"|"json"|"vocab": …}`);
+ * a deleted instance is the NGSI-LD Null in that same shape.
+ */
+function pairValue(ctx: ActiveContext, instance: HistoryInstance): Json {
+  if (instance.content.kind === "value") return simplified(ctx, instance.content.attribute, {});
+  switch (instance.content.type) {
+    case "LanguageProperty":
+    case "JsonProperty":
+    case "VocabProperty":
+      return nullMember(instance.content.type);
+    default:
+      return NGSI_LD_NULL;
+  }
+}
+
+/** The value an instance contributes to an aggregation: bare, vocabulary terms compacted. */
 function simpleValue(ctx: ActiveContext, instance: HistoryInstance): Json {
   if (instance.content.kind === "deleted") return NGSI_LD_NULL;
   const attribute = instance.content.attribute;
@@ -198,7 +216,7 @@ export function renderTemporalEntity(
             const last = instances.at(-1);
             if (!last) return [];
             const type = typeOf(last);
-            const pairs: Json[] = instances.map((i) => [simpleValue(ctx, i), pairTime(i, request.property)]);
+            const pairs: Json[] = instances.map((i) => [pairValue(ctx, i), pairTime(i, request.property)]);
             return [perDataset(ref, { type, [VALUES_MEMBER[type]]: pairs })];
           }),
         );
