@@ -11,7 +11,7 @@ import {
 import { Device } from "@sdp/contracts";
 import { DeviceExistsError, type DeviceStore } from "../domain/ports";
 import { IngestKeys, Partitions } from "../keys";
-import { decodeCursor, encodeCursor, onTable, type TableOf, withoutKeys } from "./dynamodb-support";
+import { onTable, queryPartitionPage, type TableOf, withoutKeys } from "./dynamodb-support";
 
 const deviceKey = (deviceId: string) => ({ [IngestKeys.pk]: Partitions.devices, [IngestKeys.sk]: deviceId });
 const healthKey = (deviceId: string) => ({ [IngestKeys.pk]: Partitions.health, [IngestKeys.sk]: deviceId });
@@ -108,23 +108,12 @@ export function buildDynamoDbDeviceStore(client: DynamoDBDocumentClient, tableOf
     },
 
     async list(tenant, limit, cursor) {
-      const result = await onTable(tenant, () =>
-        client.send(
-          new QueryCommand({
-            TableName: tableOf(tenant),
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: { "#pk": IngestKeys.pk },
-            ExpressionAttributeValues: { ":pk": Partitions.devices },
-            Limit: limit,
-            ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, Partitions.devices) } : {}),
-          }),
-        ),
-      );
-      const nextCursor = encodeCursor(result.LastEvaluatedKey);
-      return {
-        items: (result.Items ?? []).map((item) => Device.parse(withoutKeys(item))),
-        ...(nextCursor ? { nextCursor } : {}),
-      };
+      const page = await queryPartitionPage(client, tableOf(tenant), tenant, {
+        partition: Partitions.devices,
+        limit,
+        cursor,
+      });
+      return { ...page, items: page.items.map((item) => Device.parse(withoutKeys(item))) };
     },
 
     async remove(tenant, deviceId) {

@@ -14,14 +14,7 @@ import { AlertEvent, alertEvent, occurredAt } from "../domain/alert-events";
 import { RATE_WINDOW_MS } from "../domain/health";
 import type { DeviceActivity, HealthRecord, HealthStore } from "../domain/ports";
 import { HISTORY_RETENTION_SECONDS, IngestKeys, Partitions } from "../keys";
-import {
-  decodeCursor,
-  encodeCursor,
-  expiresIn,
-  onTable,
-  type TableOf,
-  withoutKeys,
-} from "./dynamodb-support";
+import { expiresIn, onTable, queryPartitionPage, type TableOf, withoutKeys } from "./dynamodb-support";
 
 const healthKey = (deviceId: string) => ({ [IngestKeys.pk]: Partitions.health, [IngestKeys.sk]: deviceId });
 const counterKey = { [IngestKeys.pk]: Partitions.counters, [IngestKeys.sk]: Partitions.deadLetterCounter };
@@ -232,20 +225,12 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
     },
 
     async list(tenant, limit, cursor) {
-      const result = await onTable(tenant, () =>
-        client.send(
-          new QueryCommand({
-            TableName: tableOf(tenant),
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: { "#pk": IngestKeys.pk },
-            ExpressionAttributeValues: { ":pk": Partitions.health },
-            Limit: limit,
-            ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, Partitions.health) } : {}),
-          }),
-        ),
-      );
-      const nextCursor = encodeCursor(result.LastEvaluatedKey);
-      return { items: (result.Items ?? []).map(toRecord), ...(nextCursor ? { nextCursor } : {}) };
+      const page = await queryPartitionPage(client, tableOf(tenant), tenant, {
+        partition: Partitions.health,
+        limit,
+        cursor,
+      });
+      return { ...page, items: page.items.map(toRecord) };
     },
 
     async deadLetterCounts(tenant) {
@@ -298,25 +283,17 @@ export function buildDynamoDbHealthStore(client: DynamoDBDocumentClient, tableOf
     },
 
     async pendingEvents(tenant, limit, cursor) {
-      const result = await onTable(tenant, () =>
-        client.send(
-          new QueryCommand({
-            TableName: tableOf(tenant),
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: { "#pk": IngestKeys.pk },
-            ExpressionAttributeValues: { ":pk": Partitions.outbox },
-            ConsistentRead: true,
-            Limit: limit,
-            ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, Partitions.outbox) } : {}),
-          }),
-        ),
-      );
-      const nextCursor = encodeCursor(result.LastEvaluatedKey);
-      const items = (result.Items ?? []).map((item) => {
+      const page = await queryPartitionPage(client, tableOf(tenant), tenant, {
+        partition: Partitions.outbox,
+        limit,
+        cursor,
+        consistent: true,
+      });
+      const items = page.items.map((item) => {
         const parsed = OutboxItem.parse(item);
         return { id: parsed[IngestKeys.sk], event: parsed.event };
       });
-      return { items, ...(nextCursor ? { nextCursor } : {}) };
+      return { ...page, items };
     },
 
     async removeEvents(tenant, ids) {

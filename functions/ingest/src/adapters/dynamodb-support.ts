@@ -1,4 +1,5 @@
 import { ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Problems } from "@sdp/contracts";
 import { z } from "zod";
 import { UnknownDestinationError } from "../domain/ports";
@@ -44,4 +45,28 @@ export function withoutKeys(item: Record<string, unknown>): Record<string, unkno
 /** Epoch seconds, for DynamoDB TTL. */
 export function expiresIn(seconds: number, from: Date = new Date()): number {
   return Math.floor(from.getTime() / 1000) + seconds;
+}
+
+/** One page of a listing partition of a destination's table, in key order, with the cursor of the next. */
+export async function queryPartitionPage(
+  client: DynamoDBDocumentClient,
+  table: string,
+  tenant: string,
+  page: { partition: string; limit: number; cursor?: string | undefined; consistent?: boolean },
+): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> {
+  const result = await onTable(tenant, () =>
+    client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": IngestKeys.pk },
+        ExpressionAttributeValues: { ":pk": page.partition },
+        Limit: page.limit,
+        ...(page.consistent ? { ConsistentRead: true } : {}),
+        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor, page.partition) } : {}),
+      }),
+    ),
+  );
+  const nextCursor = encodeCursor(result.LastEvaluatedKey);
+  return { items: result.Items ?? [], ...(nextCursor ? { nextCursor } : {}) };
 }
