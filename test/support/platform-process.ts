@@ -17,13 +17,15 @@ export interface PlatformProcess {
 export const newDataDir = () => mkdtempSync(join(tmpdir(), "sdp-e2e-"));
 
 /**
- * Runs the README's start command (`npm start`, i.e. `tsx bin/start.ts`) as a separate process on free
- * ports, and waits for its runtime.json, exactly as a script or a person would.
+ * Runs the README's start command (`npm start`: `node --import tsx bin/start.ts`) as a separate
+ * process on free ports, and waits for its runtime.json, exactly as a script or a person would.
  */
 export async function startPlatform(dataDir: string, timeoutMs = 90_000): Promise<PlatformProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "bin/start.ts")],
+    // tsx as a loader, not its CLI: the CLI relays signals and SIGKILLs a child that has not answered
+    // within 60 ms, which a busy platform cannot promise; its graceful stop would be lost.
+    ["--import", "tsx", join(root, "bin/start.ts")],
     {
       cwd: root,
       env: { ...process.env, SDP_DATA_DIR: dataDir, SDP_PORTS: "auto", SDP_LOG_LEVEL: "warn" },

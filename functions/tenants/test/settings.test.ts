@@ -92,14 +92,22 @@ describe("the settings of a destination", () => {
       await Tenant.create(deps, onboarding(slug, { settings: { historyRetentionDays: 10 } }));
     await deps.store.transition(leaving, "provisioning", "offboarding", {});
     const update = UpdateTenantRequest.parse({ settings: { historyRetentionDays: 20 } });
-    // Act
-    const whileProvisioning = Tenant.configure(deps, provisioning, update);
-    const whileOffboarding = Tenant.configure(deps, leaving, update);
-    const unknown = Tenant.configure(deps, uniqueSlug(), update);
+    // Act: settled together, so no refusal waits unobserved while another is asserted
+    const [whileProvisioning, whileOffboarding, unknown] = await Promise.allSettled([
+      Tenant.configure(deps, provisioning, update),
+      Tenant.configure(deps, leaving, update),
+      Tenant.configure(deps, uniqueSlug(), update),
+    ]);
     // Assess
-    await expect(whileProvisioning).rejects.toMatchObject({ status: 409, code: "invalid-state" });
-    await expect(whileOffboarding).rejects.toMatchObject({ status: 409, code: "invalid-state" });
-    await expect(unknown).rejects.toMatchObject({ status: 404 });
+    expect(whileProvisioning).toMatchObject({
+      status: "rejected",
+      reason: { status: 409, code: "invalid-state" },
+    });
+    expect(whileOffboarding).toMatchObject({
+      status: "rejected",
+      reason: { status: 409, code: "invalid-state" },
+    });
+    expect(unknown).toMatchObject({ status: "rejected", reason: { status: 404 } });
     expect((await Tenant.get(deps, provisioning)).settings).toEqual({ historyRetentionDays: 10 });
     expect((await Tenant.get(deps, leaving)).settings).toEqual({ historyRetentionDays: 10 });
   });
