@@ -215,6 +215,11 @@ function setScope(entity: EntityRecord, scope: readonly string[] | null | undefi
   else delete entity.scope;
 }
 
+/** Fragments add types; an entity never loses one this way (clause 5.6.2, 5.6.3, 5.6.17). */
+function addTypes(entity: EntityRecord, types: readonly string[]): void {
+  entity.types = [...new Set([...entity.types, ...types])];
+}
+
 function cloneEntity(entity: EntityRecord): EntityRecord {
   return structuredClone(entity);
 }
@@ -252,7 +257,7 @@ function appendInto(
   noOverwrite: boolean,
 ): UpdateResult {
   const result: UpdateResult = { updated: [], notUpdated: [] };
-  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  if (input.types) addTypes(entity, input.types);
   if (input.scope) {
     // Clause 5.6.3: the scopes given replace the entity's, or with noOverwrite are added to them.
     setScope(entity, noOverwrite ? [...new Set([...(entity.scope ?? []), ...input.scope])] : input.scope);
@@ -287,7 +292,7 @@ function appendInto(
  */
 function updateInto(entity: EntityRecord, input: EntityInput, now: string): UpdateResult {
   const result: UpdateResult = { updated: [], notUpdated: [] };
-  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  if (input.types) addTypes(entity, input.types);
   if (input.scope) {
     // Clause 5.6.2: like an attribute, the scope is replaced only when the entity has one.
     if (entity.scope) {
@@ -320,7 +325,7 @@ function updateInto(entity: EntityRecord, input: EntityInput, now: string): Upda
 
 /** Merge-patch of an entity (clause 5.6.17): patches merge, NGSI-LD Nulls delete, new attributes are added. */
 function mergeInto(entity: EntityRecord, input: EntityInput, now: string): void {
-  if (input.types) entity.types = [...new Set([...entity.types, ...input.types])];
+  if (input.types) addTypes(entity, input.types);
   if (input.scope !== undefined) setScope(entity, input.scope);
   for (const [name, updates] of Object.entries(input.attrs)) {
     const list = entity.attrs[name] ?? [];
