@@ -1,7 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { errorFields, log } from "@sdp/kernel";
 import { waitForPort } from "../net";
 
 export interface DynamoDbLocalOptions {
@@ -14,8 +18,16 @@ export interface DynamoDbLocalOptions {
 export interface RunningDynamoDbLocal {
   readonly endpoint: string;
   readonly process: ChildProcess;
+  /** The indexes on DynamoDB Local's stream-record table after start; none in memory or without a JDK. */
+  readonly streamRecordIndexes: readonly string[];
   stop(): Promise<void>;
 }
+
+/** The file DynamoDB Local keeps every table in, under `-sharedDb`. */
+const SHARED_DATABASE_FILE = "shared-local-instance.db";
+const STREAM_RECORD_INDEXES_SOURCE = fileURLToPath(
+  new URL("../../java/StreamRecordIndexes.java", import.meta.url),
+);
 
 /** The DynamoDB Local jar shipped inside the `amplify-dynamodb-simulator` npm package. */
 export function dynamoDbLocalJar(): string {
@@ -27,7 +39,7 @@ export function dynamoDbLocalJar(): string {
 export class JavaMissingError extends Error {
   constructor(cause?: unknown) {
     super(
-      "DynamoDB Local needs a Java runtime (17 or newer) on PATH. Install one, e.g. `apt-get install openjdk-17-jre-headless`, then start again.",
+      "DynamoDB Local needs a Java runtime (17 or newer) on PATH. Install one, e.g. `apt-get install openjdk-17-jdk-headless`, then start again.",
       { cause },
     );
     this.name = "JavaMissingError";
@@ -87,11 +99,62 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   });
   exited.catch(() => undefined);
   await Promise.race([waitForPort(options.port, host, 60_000), exited]);
+  const endpoint = `http://${host}:${options.port}`;
+  let streamRecordIndexes: string[] = [];
+  if (options.dataDir) {
+    // DynamoDB Local creates its database file on the first request.
+    await touchDatabase(endpoint);
+    streamRecordIndexes = await indexStreamRecords(join(options.dataDir, SHARED_DATABASE_FILE), dirname(jar));
+  }
   return {
-    endpoint: `http://${host}:${options.port}`,
+    endpoint,
     process: child,
+    streamRecordIndexes,
     stop: () => stopChild(child),
   };
+}
+
+async function touchDatabase(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Indexes DynamoDB Local's stream records by stream and by shard (see StreamRecordIndexes.java for
+ * why), before any request reaches it. Java's source launcher needs a JDK; with a bare JRE the
+ * platform still works, only slower as its streams grow, and says so.
+ */
+async function indexStreamRecords(databaseFile: string, jarDir: string): Promise<string[]> {
+  const lib = join(jarDir, "DynamoDBLocal_lib");
+  try {
+    const { stdout } = await promisify(execFile)(
+      "java",
+      [
+        `-Djava.library.path=${lib}`,
+        "-cp",
+        join(lib, "sqlite4java.jar"),
+        STREAM_RECORD_INDEXES_SOURCE,
+        databaseFile,
+        "30000",
+      ],
+      { timeout: 60_000, encoding: "utf8" },
+    );
+    return stdout.split("\n").filter((line) => line !== "");
+  } catch (error) {
+    log.warn(
+      "DynamoDB Local's stream records are not indexed (a JDK, e.g. openjdk-17-jdk-headless, adds the indexes): the local platform slows down as its streams grow",
+      errorFields(error),
+    );
+    return [];
+  }
 }
 
 /**
