@@ -26,6 +26,13 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
+  // A socket or timer of a component being stopped can still raise; like a component that fails to
+  // stop (runtime.stop logs and goes on), it is reported and the stop completes rather than ending
+  // the process half-way with no word of why.
+  const report = (error: unknown) =>
+    process.stderr.write(`while stopping: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.on("uncaughtException", report);
+  process.on("unhandledRejection", report);
   process.stderr.write(`\n${signal}: stopping…\n`);
   removeRuntimeSummary(dataDir);
   await runtime.stop();

@@ -234,9 +234,10 @@ describe("the local platform", () => {
     const before = await listSlugs();
     // Act
     const code = await platform.stop("SIGTERM");
+    const stopOutput = platform.output();
     platform = await startPlatform(dataDir);
     // Assess
-    expect(code).toBe(0);
+    expect(code, stopOutput).toBe(0);
     expect(await listSlugs()).toEqual(before);
     const health = await fetch(platform.summary.health);
     expect(health.status).toBe(200);

@@ -22,6 +22,7 @@ export interface ScheduleTarget {
 
 /** The local stand-in for EventBridge schedules: each target fires at its rate, never overlapping itself. */
 export function startScheduler(targets: readonly ScheduleTarget[], region: string, speedUp = 1) {
+  const inFlight = new Set<Promise<void>>();
   const timers = targets.map((target) => {
     let running = false;
     return setInterval(
@@ -39,21 +40,25 @@ export function startScheduler(targets: readonly ScheduleTarget[], region: strin
           resources: [`arn:aws:events:${region}:000000000000:rule/${target.name}`],
           detail: {},
         };
-        target
+        const run = target
           .invoke(event)
           .catch((error: unknown) =>
             log.error("scheduled run failed", { schedule: target.name, ...errorFields(error) }),
           )
           .finally(() => {
             running = false;
+            inFlight.delete(run);
           });
+        inFlight.add(run);
       },
       Math.max(1, rateToMs(target.rate) / speedUp),
     );
   });
   return {
-    stop() {
+    /** No new runs; the ones under way finish first, as the stores they write to are still up. */
+    async stop() {
       for (const timer of timers) clearInterval(timer);
+      await Promise.allSettled([...inFlight]);
     },
   };
 }
