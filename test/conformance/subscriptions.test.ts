@@ -279,10 +279,45 @@ describe.concurrent("CreateSubscription", () => {
     expectProblem(response, status, type);
   });
 
+  /**
+   * The problems a refusal lists (`errors`), by member: a pick or omit the broker did not know would be
+   * refused too, as an unknown member, so the cases below check that the value was judged.
+   */
+  const reasonsFor = (response: { body: unknown }, field: string) =>
+    asArray(asObject(response.body).errors ?? [])
+      .map((e) => asObject(e))
+      .filter((e) => e.field === field)
+      .map((e) => String(e.reason));
+
+  it.each([
+    ["028_08_01", "the same entity member in pick and omit", { pick: ["id"], omit: ["id"] }, "pick", /omit/],
+    ["028_08_02", "pick with attributes", { pick: ["id"], attributes: ["id"] }, "pick", /attributes/],
+    ["028_08_03", "omit with attributes", { omit: ["id"], attributes: ["id"] }, "omit", /attributes/],
+  ])(
+    "%s refuses a subscription with %s with 400 BadRequestData",
+    async (_case, _what, params, member, reason) => {
+      const response = await broker.request("POST", "/subscriptions", {
+        body: {
+          id: subscriptionId(),
+          type: "Subscription",
+          entities: [{ type: uniqueType("Building") }],
+          notification: {
+            endpoint: { uri: "http://localhost:1111/notify", accept: "application/json" },
+            ...params,
+          },
+        },
+      });
+      expectProblem(response, 400, "BadRequestData");
+      expect(reasonsFor(response, `body.notification.${member}`)).toEqual([expect.stringMatching(reason)]);
+    },
+  );
+
   it.each([
     ["028_09_01", { format: "keyValues", showChanges: true }],
     ["028_09_02", { format: "simplified", showChanges: true }],
     ["028_09_03", { attributes: [] }],
+    ["028_09_04", { pick: [] }],
+    ["028_09_05", { omit: [] }],
   ])("%s refuses notification parameters %j with 400 BadRequestData", async (_case, params) => {
     const response = await broker.request("POST", "/subscriptions", {
       body: {
@@ -293,6 +328,12 @@ describe.concurrent("CreateSubscription", () => {
       },
     });
     expectProblem(response, 400, "BadRequestData");
+    // pick and omit are refused for their value (empty), not as members the broker does not know.
+    for (const member of ["pick", "omit"].filter((m) => m in params)) {
+      const reasons = reasonsFor(response, `body.notification.${member}`);
+      expect(reasons.length, response.text).toBeGreaterThan(0);
+      expect(reasons).not.toContain("is not a known field");
+    }
   });
 
   it("028_09_06 accepts showChanges with the normalized format", async () => {
@@ -846,6 +887,47 @@ describe.concurrent("SubscriptionNotificationBehaviour", () => {
     const entity = firstEntity(await nextNotification(s.path));
     expect(entity).toHaveProperty("airQualityLevel");
     expect(entity).not.toHaveProperty("name");
+    await s.cleanUp();
+  });
+
+  it.each([
+    ["046_42_01", "only the members pick names", { pick: ["id", "name"] }, ["id", "name"]],
+    [
+      "046_43_01",
+      "none of the members omit names",
+      { omit: ["type", "name"] },
+      ["id", "locatedAt", "location", "street"],
+    ],
+  ])("%s notifies an update with %s", async (_case, _what, projection, expected) => {
+    // Prepare: a building with attributes of four types, created before its subscription
+    const s = await watchedBuilding(
+      (_entityId, type, path) => ({
+        entities: [{ type }],
+        notification: { endpoint: endpointAt(path, { accept: "application/json" }), ...projection },
+      }),
+      buildingOfEveryKind,
+    );
+    // Act: the suite's name fragment
+    await patchAttrs(s.entityId, { name: { type: "Property", value: "Tour Eiffel" } });
+    // Assess: with name in the projection, wait for the update; without it, every entry looks alike
+    const { notification, entity } = await notificationWhere(s.path, (e) =>
+      expected.includes("name") ? asObject(e.name ?? {}).value === "Tour Eiffel" : true,
+    );
+    expect(notification.body.subscriptionId).toBe(s.id);
+    expect(Object.keys(entity).sort()).toEqual(expected);
+    if (expected.includes("id")) expect(entity.id).toBe(s.entityId);
+    if (expected.includes("name")) expect(entity.name).toEqual({ type: "Property", value: "Tour Eiffel" });
+    if (expected.includes("street")) {
+      expect(entity.locatedAt).toEqual({ type: "Relationship", object: "urn:ngsi-ld:City:Paris" });
+      expect(entity.location).toEqual({
+        type: "GeoProperty",
+        value: { type: "Point", coordinates: [-8.5, 41.2] },
+      });
+      expect(entity.street).toEqual({
+        type: "LanguageProperty",
+        languageMap: { fr: "Grand Place", nl: "Grote Markt" },
+      });
+    }
     await s.cleanUp();
   });
 

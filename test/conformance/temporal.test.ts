@@ -567,6 +567,43 @@ describe.concurrent("RetrieveTemporalEntity", () => {
   });
 });
 
+describe.concurrent("RetrieveTemporalEntity with pick and omit", () => {
+  /** The members of a temporal representation, in a stable order. */
+  const members = (entity: Json) => Object.keys(entity).sort();
+
+  it.each([
+    ["020_21_01", { pick: "speed" }, ["speed"]],
+    ["020_21_02", { omit: "speed" }, ["fuelLevel", "id", "type"]],
+    ["020_21_03", { pick: "id,speed" }, ["id", "speed"]],
+    ["020_21_04", { omit: "type,speed" }, ["fuelLevel", "id"]],
+  ])("%s projects the temporal evolution with %j", async (_case, query, expected) => {
+    // Prepare
+    const id = await createTemporal(vehicle(uniqueType("Vehicle")));
+    // Act
+    const retrieved = await retrieve(id, query);
+    // Assess
+    expect(members(retrieved)).toEqual(expected);
+    if (expected.includes("id")) expect(retrieved.id).toBe(id);
+    if (expected.includes("speed")) expect(valuesOf(retrieved, "speed")).toEqual([120, 80, 100]);
+    if (expected.includes("fuelLevel")) expect(valuesOf(retrieved, "fuelLevel")).toEqual([67, 53, 40]);
+    await cleanUp(id);
+  });
+
+  it.each([
+    ["020_22_01", "the same member in pick and omit", { pick: "speed", omit: "speed" }],
+    ["020_22_02", "pick with attrs", { pick: "speed", attrs: "fuelLevel" }],
+    ["020_22_03", "omit with attrs", { omit: "speed", attrs: "fuelLevel" }],
+  ])("%s refuses %s with 400 BadRequestData", async (_case, _what, query) => {
+    // Prepare
+    const id = await createTemporal(vehicle(uniqueType("Vehicle")));
+    // Act
+    const response = await broker.request("GET", path(id), { query });
+    // Assess
+    expectProblem(response, 400, "BadRequestData");
+    await cleanUp(id);
+  });
+});
+
 describe("QueryTemporalEntities", () => {
   it.each([
     ["021_01_01", "after", "12:04", [80, 100]],
@@ -613,6 +650,43 @@ describe("QueryTemporalEntities", () => {
     expect(entities.map((e) => e.id)).toEqual([fast]);
     expect(valuesOf(entities[0] ?? {}, "speed")).toEqual([95, 110]);
     for (const id of [slow, fast]) await cleanUp(id);
+  });
+
+  it.each([
+    ["021_21_01", { pick: "speed" }, ["speed"]],
+    ["021_21_02", { omit: "speed" }, ["fuelLevel", "id", "type"]],
+    ["021_21_03", { pick: "id" }, ["id"]],
+    ["021_21_04", { omit: "type" }, ["fuelLevel", "id", "speed"]],
+    ["021_21_05", { pick: "id,speed" }, ["id", "speed"]],
+    ["021_21_06", { omit: "type,speed" }, ["fuelLevel", "id"]],
+  ])("%s queries the temporal evolution of entities with %j", async (_case, projection, expected) => {
+    // Prepare: two vehicles and a bus, all of the types queried
+    const type = uniqueType("Vehicle");
+    const busType = uniqueType("Bus");
+    const ids = [
+      await createTemporal(vehicle(type)),
+      await createTemporal(vehicle(type)),
+      await createTemporal({
+        ...vehicle(busType),
+        speed: [property(45, at("12:03")), property(25, at("12:05")), property(67, at("12:07"))],
+      }),
+    ];
+    // Act
+    const response = await broker.request("GET", "/temporal/entities", {
+      query: { type: `${type},${busType}`, timerel: "after", timeAt: "1970-01-01T00:00:00Z", ...projection },
+    });
+    // Assess
+    expect(response.status, response.text).toBe(200);
+    const entities = asArray(response.body).map((e) => asObject(e));
+    expect(entities).toHaveLength(3);
+    for (const entity of entities) expect(Object.keys(entity).sort()).toEqual(expected);
+    if (expected.includes("id")) expect(entities.map((e) => e.id).sort()).toEqual([...ids].sort());
+    if (expected.includes("speed")) {
+      expect(entities.map((e) => valuesOf(e, "speed").join()).sort()).toEqual(
+        ["120,80,100", "120,80,100", "45,25,67"].sort(),
+      );
+    }
+    for (const id of ids) await cleanUp(id);
   });
 
   it.each([

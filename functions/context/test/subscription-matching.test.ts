@@ -288,6 +288,12 @@ describe("subscription payloads", () => {
     now: NOW,
   });
 
+  /** A subscription to beaches with these notification parameters. */
+  const notifying = (params: Record<string, unknown>) => ({
+    entities: [{ type: "Beach" }],
+    notification: { endpoint: { uri: "http://127.0.0.1:4100/" }, ...params },
+  });
+
   it.each([
     [{ notification: { endpoint: { uri: "http://127.0.0.1/" } } }, /needs entities or watchedAttributes/],
     [
@@ -307,6 +313,13 @@ describe("subscription payloads", () => {
       { entities: [{ type: "Beach" }], notification: { endpoint: { uri: "http://169.254.169.254/" } } },
       /metadata/,
     ],
+    [notifying({ pick: ["id"], omit: ["id"] }), /notification.pick: pick and omit cannot be used together/],
+    [notifying({ pick: ["id"], attributes: ["name"] }), /notification.pick: .*with attributes/],
+    [notifying({ omit: ["id"], attributes: ["name"] }), /notification.omit: .*with attributes/],
+    [notifying({ pick: [] }), /body.notification.pick/],
+    [notifying({ omit: [] }), /body.notification.omit/],
+    [notifying({ pick: ["id", "locatedAt{name}"] }), /notification.pick.1: .*need join/],
+    [notifying({ omit: ["na(me"] }), /notification.omit.0: .*must not contain/],
   ])("refuses %j with BadRequestData naming the problem", (body, problem) => {
     // Act
     const attempt = () =>
@@ -345,5 +358,21 @@ describe("subscription payloads", () => {
     expect(() => patchSubscription(s, { id: "urn:ngsi-ld:Subscription:other" }, write())).toThrow(
       /cannot change/,
     );
+  });
+
+  it("expands the members of pick and omit, replaces them in a patch and removes them with null", () => {
+    // Prepare
+    const s = subscription(notifying({ pick: ["id", "temperature|name", "scope"] }));
+    // Act
+    const omitting = patchSubscription(s, { notification: { pick: null, omit: ["type"] } }, write());
+    const cleared = patchSubscription(omitting, { notification: { omit: null } }, write());
+    const conflicting = () =>
+      patchSubscription(omitting, { notification: { attributes: ["temperature"] } }, write());
+    // Assess
+    expect(s.notification.pick).toEqual(["id", `${VOCAB}temperature`, `${VOCAB}name`, "scope"]);
+    expect(omitting.notification).toMatchObject({ omit: ["type"] });
+    expect(omitting.notification.pick).toBeUndefined();
+    expect(cleared.notification.omit).toBeUndefined();
+    expect(conflicting).toThrow(/body.notification.omit: omit cannot be used together with attributes/);
   });
 });

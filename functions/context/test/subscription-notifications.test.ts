@@ -11,7 +11,12 @@ import { buildBrokerPublisher, buildIotDataPublisher } from "../src/subscription
 import { deliver, inPool, prepare } from "../src/subscriptions/delivery";
 import { describeChange, type EntityChange } from "../src/subscriptions/matching";
 import type { Subscription } from "../src/subscriptions/model";
-import { buildNotification, chunkData, notificationEntry } from "../src/subscriptions/notification";
+import {
+  buildNotification,
+  chunkData,
+  currentEntry,
+  notificationEntry,
+} from "../src/subscriptions/notification";
 import { parseSubscription } from "../src/subscriptions/parse";
 import {
   DEFAULT_DELIVERY,
@@ -149,6 +154,44 @@ describe("notification data", () => {
     expect(entry).toEqual({ id: "urn:ngsi-ld:Beach:norte", type: "Beach", deletedAt: LATER });
     expect(shown).toEqual({
       id: "urn:ngsi-ld:Beach:norte",
+      type: "Beach",
+      deletedAt: LATER,
+      name: { type: "Property", value: "urn:ngsi-ld:null", previousValue: "Norte" },
+    });
+  });
+
+  it("keeps only the members pick names and drops those omit names, deleted attributes included", () => {
+    // Prepare
+    const picking = subscription({ notification: { ...endpoint(), pick: ["id", "temperature", "flag"] } });
+    const omitting = subscription({
+      notification: { ...endpoint(), format: "keyValues", omit: ["type", "flag"] },
+    });
+    // Act
+    const picked = notificationEntry(picking, core, update());
+    const omitted = notificationEntry(omitting, core, update());
+    const current = currentEntry(omitting, core, before);
+    // Assess
+    expect(picked).toEqual({
+      id: "urn:ngsi-ld:Beach:norte",
+      temperature: { type: "Property", value: 24, unitCode: "CEL" },
+      flag: { type: "Relationship", object: "urn:ngsi-ld:null" },
+    });
+    expect(omitted).toEqual({ id: "urn:ngsi-ld:Beach:norte", temperature: 24, name: "Norte" });
+    expect(current).toEqual({ id: "urn:ngsi-ld:Beach:norte", temperature: 20, name: "Norte" });
+  });
+
+  it("projects a deleted entity too: its id and type are members like the others", () => {
+    // Prepare
+    const s = subscription({
+      notificationTrigger: ["entityDeleted"],
+      notification: { ...endpoint(), pick: ["type", "name"], showChanges: true },
+    });
+    const change = describeChange(before, undefined, LATER);
+    if (!change) throw new Error("no change");
+    // Act
+    const entry = notificationEntry(s, core, change);
+    // Assess
+    expect(entry).toEqual({
       type: "Beach",
       deletedAt: LATER,
       name: { type: "Property", value: "urn:ngsi-ld:null", previousValue: "Norte" },

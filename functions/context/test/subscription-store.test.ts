@@ -62,6 +62,25 @@ describe("the DynamoDB subscription store", () => {
     expect(await store.get("urn:ngsi-ld:Subscription:none")).toBeUndefined();
   });
 
+  it("keeps a notification's pick and omit", async () => {
+    // Prepare
+    const store = await freshStore();
+    const picking = subscription({
+      entities: [{ type: "Beach" }],
+      notification: { endpoint: { uri: "http://127.0.0.1:4100/n" }, pick: ["id", "temperature"] },
+    });
+    const omitting = subscription({
+      entities: [{ type: "Beach" }],
+      notification: { endpoint: { uri: "http://127.0.0.1:4100/n" }, omit: ["type"] },
+    });
+    // Act
+    await Promise.all([picking, omitting].map((s) => store.create(s)));
+    const [readPicking, readOmitting] = await Promise.all([store.get(picking.id), store.get(omitting.id)]);
+    // Assess
+    expect(readPicking?.subscription.notification.pick).toEqual(["id", `${VOCAB}temperature`]);
+    expect(readOmitting?.subscription.notification.omit).toEqual(["type"]);
+  });
+
   it("finds candidates by the entity's types, and those naming no type, without a scan", async () => {
     // Prepare
     const store = await freshStore();

@@ -169,6 +169,65 @@ describe("the subscription API", () => {
     expect(ld.body).toMatchObject({ "@context": SDM, type: "Subscription" });
   });
 
+  it("stores a notification's pick and omit, answers them compacted and refuses conflicts (400)", async () => {
+    // Prepare
+    const tenant = await destination();
+    const id = `urn:ngsi-ld:Subscription:${crypto.randomUUID()}`;
+    const created = await call(handlers.create, {
+      method: "POST",
+      headers: { link: linkTo(SDM) },
+      body: subscriptionBody({
+        id,
+        notification: { endpoint: { uri: "http://127.0.0.1:4100/notify" }, pick: ["id", "accessType"] },
+      }),
+      principal: staff(tenant),
+    });
+    // Act
+    const plain = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
+    const withContext = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      headers: { link: linkTo(SDM) },
+      principal: staff(tenant),
+    });
+    const conflicting = await call(handlers.update, {
+      method: "PATCH",
+      pathParameters: { subscriptionId: id },
+      body: { notification: { omit: ["type"] } },
+      principal: staff(tenant),
+    });
+    const switched = await call(handlers.update, {
+      method: "PATCH",
+      pathParameters: { subscriptionId: id },
+      body: { notification: { pick: null, omit: ["type"] } },
+      principal: staff(tenant),
+    });
+    const afterSwitch = await call(handlers.retrieve, {
+      pathParameters: { subscriptionId: id },
+      principal: staff(tenant),
+    });
+    // Assess
+    expect(created.status).toBe(201);
+    expect(plain.body).toMatchObject({
+      notification: {
+        pick: ["id", "https://smartdatamodels.org/dataModel.PointOfInterest/accessType"],
+      },
+    });
+    expect(withContext.body).toMatchObject({ notification: { pick: ["id", "accessType"] } });
+    expect(conflicting).toMatchObject({
+      status: 400,
+      body: {
+        type: "https://uri.etsi.org/ngsi-ld/errors/BadRequestData",
+        errors: [{ field: "body.notification.pick" }],
+      },
+    });
+    expect(switched.status).toBe(204);
+    expect(afterSwitch.body).toMatchObject({ notification: { omit: ["type"] } });
+    expect(afterSwitch.body).not.toMatchObject({ notification: { pick: expect.anything() } });
+  });
+
   it("lists subscriptions a page at a time with Link headers and a count", async () => {
     // Prepare
     const tenant = await destination();

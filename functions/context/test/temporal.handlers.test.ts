@@ -210,6 +210,79 @@ describe("the temporal API over its handlers", () => {
     ]);
   });
 
+  it("projects the history with pick and omit, GET and POST, as the entity API does", async () => {
+    // Prepare
+    const id = await sensorWithReadings([7, 8]);
+    // Act
+    const picked = await temporal(id, { pick: "temperature", lastN: "1" });
+    const omitted = await temporal(id, { omit: "id,temperature", options: "sysAttrs" });
+    const queried = await call(handlers.query, {
+      principal: as,
+      path: `${root}/temporal/entities`,
+      query: { id, pick: "id" },
+    });
+    const posted = await call(handlers.queryPost, {
+      method: "POST",
+      principal: as,
+      path: `${root}/temporal/entityOperations/query`,
+      body: { type: "Query", entities: [{ id, type: "Sensor" }], omit: ["type", "name"] },
+    });
+    const nothingLeft = await temporal(id, { pick: "humidity" });
+    // Assess
+    expect(picked.status).toBe(200);
+    expect(Object.keys(asObject(picked.body))).toEqual(["temperature"]);
+    expect(asList(asObject(picked.body).temperature).map((i) => asObject(i).value)).toEqual([8]);
+    expect(asObject(omitted.body)).toMatchObject({ type: "Sensor", createdAt: expect.any(String) });
+    expect(Object.keys(asObject(omitted.body)).sort()).toEqual(["createdAt", "modifiedAt", "name", "type"]);
+    expect(queried.body).toEqual([{ id }]);
+    expect(posted.status).toBe(200);
+    expect(Object.keys(asObject(asList(posted.body)[0]))).toEqual(["id", "temperature"]);
+    expect(nothingLeft).toMatchObject({
+      status: 404,
+      body: { type: "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound" },
+    });
+  });
+
+  const badProjection = (field: string) => ({
+    status: 400,
+    body: {
+      type: "https://uri.etsi.org/ngsi-ld/errors/BadRequestData",
+      errors: [{ field, reason: expect.any(String) }],
+    },
+  });
+
+  it.each([
+    [{ pick: "temperature", omit: "temperature" }, "query.pick"],
+    [{ pick: "temperature", attrs: "name" }, "query.pick"],
+    [{ omit: "temperature", attrs: "name" }, "query.omit"],
+    [{ pick: "id,,temperature" }, "query.pick"],
+  ])("refuses %j on retrieve and query with 400 naming %s", async (given, field) => {
+    // Prepare
+    const id = await sensorWithReadings([]);
+    // Act
+    const retrieved = await temporal(id, given);
+    const queried = await call(handlers.query, { principal: as, query: { id, ...given } });
+    // Assess
+    expect(retrieved).toMatchObject(badProjection(field));
+    expect(queried).toMatchObject(badProjection(field));
+  });
+
+  it.each([
+    [{ pick: ["id"], attrs: ["name"] }, "body.pick"],
+    [{ omit: ["locatedAt{name}"] }, "body.omit"],
+    [{ pick: [] }, "body.pick"],
+  ])("refuses %j in a Query body with 400 naming %s", async (members, field) => {
+    // Act
+    const posted = await call(handlers.queryPost, {
+      method: "POST",
+      principal: as,
+      path: `${root}/temporal/entityOperations/query`,
+      body: { type: "Query", entities: [{ type: "Sensor" }], ...members },
+    });
+    // Assess
+    expect(posted).toMatchObject(badProjection(field));
+  });
+
   it("creates a temporal entity from instances (201), adds to it (204), and makes the newest instance current", async () => {
     // Prepare
     const id = uniqueId("Sensor");

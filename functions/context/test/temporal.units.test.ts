@@ -14,7 +14,7 @@ import {
 import type { HistoryInstance } from "../src/temporal/domain/model";
 import { type Observations, planObservations } from "../src/temporal/domain/observations";
 import { renderTemporalEntity } from "../src/temporal/domain/render";
-import { parseTemporalRequest } from "../src/temporal/domain/request";
+import { parseTemporalQueryBody, parseTemporalRequest } from "../src/temporal/domain/request";
 import { uniqueId } from "./support";
 
 const TEMPERATURE = "https://example.org/temperature";
@@ -330,6 +330,33 @@ describe("temporal query parameters", () => {
     expect(stray).toMatchObject({ detail: expect.stringMatching(/only allowed with aggregatedValues/) });
     expect(good.aggregation?.methods).toEqual(["avg", "max"]);
   });
+
+  it("read pick and omit from a Query body, naming the body member when they conflict", () => {
+    // Prepare
+    const query = { type: "Query", entities: [{ type: "Sensor" }] };
+    // Act
+    const picked = parseTemporalQueryBody(
+      EMPTY_CONTEXT,
+      { ...query, pick: ["id", TEMPERATURE] },
+      {},
+      normalized,
+    );
+    const withAttrs = failure(() =>
+      parseTemporalQueryBody(EMPTY_CONTEXT, { ...query, attrs: [TEMPERATURE], omit: ["id"] }, {}, normalized),
+    );
+    const empty = failure(() =>
+      parseTemporalQueryBody(EMPTY_CONTEXT, { ...query, pick: [] }, {}, normalized),
+    );
+    // Assess
+    expect(picked.temporal.pick).toEqual(new Set(["id", TEMPERATURE]));
+    expect(picked.temporal.omit).toBeUndefined();
+    expect(withAttrs).toMatchObject({
+      status: 400,
+      code: "BadRequestData",
+      errors: [{ field: "body.omit" }],
+    });
+    expect(empty).toMatchObject({ status: 400, code: "BadRequestData", errors: [{ field: "body.pick" }] });
+  });
 });
 
 describe("planning observations against the stored entity", () => {
@@ -527,6 +554,32 @@ describe("temporal representations", () => {
     expect(body[settings.attr]).toEqual({
       type: "JsonProperty",
       jsons: [[{ json: { mode: "eco", limits: [30, 50] } }, "2024-05-01T10:00:00Z"]],
+    });
+  });
+
+  it("render only the members pick keeps, without the entity's system members", () => {
+    // Prepare
+    const names = { entityId: id, attr: NAME };
+    const name = valueInstance(names, { type: "Property", value: "Harbour" }, "2024-05-01T10:00:01.000Z");
+    const both = {
+      ...data,
+      createdAt: "2024-05-01T09:00:00.000Z",
+      series: [...data.series, { ref: names, instances: [name] }],
+    };
+    const pick = { format: "normalized" as const, sysAttrs: true, pick: new Set(["id", NAME]) };
+    const omit = { format: "temporalValues" as const, sysAttrs: true, omit: new Set(["id", NAME]) };
+    // Act
+    const picked = renderTemporalEntity(EMPTY_CONTEXT, both, parseTemporalRequest({}, pick));
+    const omitted = renderTemporalEntity(EMPTY_CONTEXT, both, parseTemporalRequest({}, omit));
+    // Assess
+    expect(Object.keys(picked).sort()).toEqual([NAME, "id"].sort());
+    expect(Object.keys(omitted).sort()).toEqual([TEMPERATURE, "createdAt", "type"].sort());
+    expect(omitted[TEMPERATURE]).toMatchObject({
+      type: "Property",
+      values: [
+        [20, "2024-05-01T10:00:00Z"],
+        [24, "2024-05-01T11:00:00Z"],
+      ],
     });
   });
 

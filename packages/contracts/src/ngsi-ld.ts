@@ -311,8 +311,17 @@ const notificationStatus = {
   lastSuccess: readOnlyDate,
 };
 
+/** Entity members to keep (`pick`) or drop (`omit`) in notified entities (clause 4.21). */
+const notifiedMembers = z
+  .array(z.string().min(1).max(1_024))
+  .min(1)
+  .max(100)
+  .describe("Entity members: id, type, scope or attribute names");
+
 const notificationMembers = {
   attributes: z.array(z.string().min(1).max(1_024)).min(1).max(100).optional(),
+  pick: notifiedMembers.optional(),
+  omit: notifiedMembers.optional(),
   format: z.enum(["normalized", "keyValues", "simplified", "concise"]).optional(),
   sysAttrs: z.boolean().optional(),
   showChanges: z.boolean().optional(),
@@ -392,6 +401,8 @@ export const NgsiSubscriptionFragment = z
     notification: z
       .strictObject({
         attributes: notificationMembers.attributes.nullable(),
+        pick: notifiedMembers.nullable(),
+        omit: notifiedMembers.nullable(),
         format: notificationMembers.format,
         sysAttrs: notificationMembers.sysAttrs,
         showChanges: notificationMembers.showChanges,
@@ -465,6 +476,8 @@ export const RetrieveTemporalEntityQuery = z.strictObject({
   ...temporalRepresentation,
   ...temporalWindow,
   attrs: projection.attrs,
+  pick: projection.pick,
+  omit: projection.omit,
 });
 
 export const QueryTemporalEntitiesQuery = z.strictObject({
@@ -472,6 +485,8 @@ export const QueryTemporalEntitiesQuery = z.strictObject({
   ...temporalWindow,
   ...paging,
   attrs: projection.attrs,
+  pick: projection.pick,
+  omit: projection.omit,
   type: QueryEntitiesQuery.shape.type,
   id: QueryEntitiesQuery.shape.id,
   idPattern: QueryEntitiesQuery.shape.idPattern,

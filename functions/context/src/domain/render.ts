@@ -60,7 +60,8 @@ export function chooseLanguage(
   return first ? { tag: first[0], value: first[1] } : { tag: "@none", value: "" };
 }
 
-const includes = (view: View, member: string) =>
+/** Whether a projection (`pick`, `omit`, or `attrs` as a pick) keeps an entity member. */
+export const keepsMember = (view: Pick<View, "pick" | "omit">, member: string) =>
   (view.pick === undefined || view.pick.has(member)) && !(view.omit?.has(member) ?? false);
 
 /** The instances of an attribute the view keeps: all of them, or those of the datasets it names. */
@@ -216,18 +217,28 @@ function renderAttribute(ctx: ActiveContext, instances: readonly Attribute[], vi
  * otherwise). With `attrs`, only the attributes count: `id` and `type` are always kept.
  */
 export function projectsAnything(entity: Entity, view: View, byAttrs: boolean): boolean {
-  const attributes = Object.entries(entity.attrs).some(
-    ([name, instances]) => instances.length > 0 && includes(view, name),
+  const names = Object.entries(entity.attrs).flatMap(([name, instances]) =>
+    instances.length > 0 ? [name] : [],
   );
-  return attributes || (!byAttrs && (includes(view, "id") || includes(view, "type")));
+  return projectsAnyMember(names, view, byAttrs);
+}
+
+/** `projectsAnything` for an entity known by the (expanded) names of its attributes. */
+export function projectsAnyMember(
+  attributes: Iterable<string>,
+  view: Pick<View, "pick" | "omit">,
+  byAttrs: boolean,
+): boolean {
+  for (const name of attributes) if (keepsMember(view, name)) return true;
+  return !byAttrs && (keepsMember(view, "id") || keepsMember(view, "type"));
 }
 
 export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): JsonObject {
   const out: JsonObject = {};
-  if (includes(view, "id")) out.id = entity.id;
-  if (includes(view, "type")) out.type = compactTypes(ctx, entity.types);
+  if (keepsMember(view, "id")) out.id = entity.id;
+  if (keepsMember(view, "type")) out.type = compactTypes(ctx, entity.types);
   // The scope is an entity member, not an attribute: the same in every representation (clause 4.18).
-  if (entity.scope && entity.scope.length > 0 && includes(view, "scope"))
+  if (entity.scope && entity.scope.length > 0 && keepsMember(view, "scope"))
     out.scope = entity.scope.length === 1 ? (entity.scope[0] ?? "") : [...entity.scope];
   if (view.sysAttrs && view.format !== "keyValues" && view.pick === undefined) {
     out.createdAt = entity.createdAt;
@@ -235,7 +246,7 @@ export function renderEntity(entity: Entity, ctx: ActiveContext, view: View): Js
   }
   for (const [name, all] of Object.entries(entity.attrs)) {
     const instances = selectedInstances(view, all);
-    if (!includes(view, name) || instances.length === 0) continue;
+    if (!keepsMember(view, name) || instances.length === 0) continue;
     out[compactTerm(ctx, name)] = renderAttribute(ctx, instances, view);
   }
   return out;

@@ -1,4 +1,5 @@
 import { routeOf } from "@sdp/lambda-kit";
+import { parseProjection } from "../domain/projection";
 import { expandNames } from "../domain/query";
 import { ngsiRoute } from "../http/ngsi-route";
 import { contextManifest } from "../manifest";
@@ -9,7 +10,10 @@ import { temporalDeps } from "../temporal/wiring";
 
 export const buildHandler = (deps = temporalDeps()) =>
   ngsiRoute(routeOf(contextManifest, "retrieveTemporalEntity"), deps, {}, async ({ params, query, ctx }) => {
-    const request = parseTemporalRequest(query, parseRepresentation(query));
+    const request = parseTemporalRequest(query, {
+      ...parseRepresentation(query),
+      ...parseProjection(ctx, query),
+    });
     const attrs = query.attrs === undefined ? undefined : expandNames(ctx, query.attrs, "attrs");
     const result = await Temporal.retrieve(deps, params.entityId, attrs, request);
     return temporalEntityResponse(ctx, result, request);

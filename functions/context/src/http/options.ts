@@ -2,6 +2,7 @@ import { invalidData, invalidParameters } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import { LOCATION } from "../domain/model";
 import { checkName, isUri } from "../domain/normalize";
+import { parseProjection } from "../domain/projection";
 import { expandNames } from "../domain/query";
 import { type Format, parseLanguagePreference, type View } from "../domain/render";
 
@@ -44,25 +45,6 @@ export function parseOptions(text: string | undefined, allowed: readonly string[
   return new Set(values);
 }
 
-function members(ctx: ActiveContext, text: string, field: string): Set<string> {
-  return new Set(
-    // Comma and pipe both separate members (clause 4.21).
-    text.split(/[,|]/).map((name) => {
-      const trimmed = name.trim();
-      if (trimmed === "id" || trimmed === "type" || trimmed === "scope") return trimmed;
-      // `{...}` selects members of linked entities, which only a join (not implemented) can retrieve.
-      if (/[{}]/.test(trimmed))
-        throw invalid(
-          field,
-          `${JSON.stringify(trimmed)}: linked entity projections need join, which is not supported`,
-        );
-      const problem = checkName(trimmed);
-      if (problem) throw invalid(field, `${JSON.stringify(trimmed)}: ${problem}`);
-      return expandTerm(ctx, trimmed);
-    }),
-  );
-}
-
 /** `attrs` names attributes: `id` and `type` are entity members, not attributes (400). */
 function attributeNames(ctx: ActiveContext, text: string): string[] {
   const core = text
@@ -99,14 +81,11 @@ export function parseView(
     // format takes precedence over a representation named in options (clause 6.3.7).
     format = asked;
   }
-  if (p.pick !== undefined && p.omit !== undefined)
-    throw invalid("pick", "pick and omit cannot be used together");
-  if (p.attrs !== undefined && (p.pick !== undefined || p.omit !== undefined))
-    throw invalid(p.pick !== undefined ? "pick" : "omit", "pick and omit cannot be used together with attrs");
-  let pick: Set<string> | undefined;
-  if (p.pick !== undefined) pick = members(ctx, p.pick, "pick");
+  const projection = parseProjection(ctx, p);
+  let pick = projection.pick;
   // attrs selects attributes; id, type and scope are members of the entity and stay.
-  else if (p.attrs !== undefined) pick = new Set(["id", "type", "scope", ...attributeNames(ctx, p.attrs)]);
+  if (pick === undefined && p.attrs !== undefined)
+    pick = new Set(["id", "type", "scope", ...attributeNames(ctx, p.attrs)]);
   const lang = p.lang === undefined ? undefined : parseLanguagePreference(p.lang);
   if (p.lang !== undefined && !lang)
     throw invalid("lang", "must be language ranges such as fr,en;q=0.8 or *");
@@ -121,7 +100,7 @@ export function parseView(
     sysAttrs: options.has("sysAttrs"),
     ...(lang ? { lang } : {}),
     ...(pick ? { pick } : {}),
-    ...(p.omit === undefined ? {} : { omit: members(ctx, p.omit, "omit") }),
+    ...(projection.omit ? { omit: projection.omit } : {}),
     ...(p.datasetId === undefined ? {} : { datasets: datasetIds(p.datasetId) }),
     geometryProperty,
   };

@@ -31,6 +31,12 @@ export interface Endpoint {
 export interface NotificationSpec {
   /** Expanded names of the attributes notifications carry (all when absent). */
   readonly attributes?: string[];
+  /**
+   * The projection of notified entities (clause 4.21): the members kept (`pick`) or dropped (`omit`),
+   * `id`, `type`, `scope` or expanded attribute names. Neither goes with `attributes` or the other.
+   */
+  readonly pick?: string[];
+  readonly omit?: string[];
   readonly format: NotificationFormat;
   readonly sysAttrs: boolean;
   readonly showChanges: boolean;

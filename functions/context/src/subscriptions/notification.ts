@@ -1,14 +1,21 @@
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import { type Attribute, type Entity, type Json, type JsonObject, NGSI_LD_NULL } from "../domain/model";
-import { parseLanguagePreference, primaryValue, renderEntity, type View } from "../domain/render";
+import {
+  keepsMember,
+  parseLanguagePreference,
+  primaryValue,
+  renderEntity,
+  type View,
+} from "../domain/render";
 import type { EntityChange } from "./matching";
 import { notificationUrn, type Subscription } from "./model";
 
 /**
  * Builds notifications (clause 5.3.1): each changed entity rendered in the subscription's format with
- * its @context, only the attributes it asks for; with showChanges, updated attributes carry their
- * previous value (previousValue, previousObject, previousLanguageMap, previousJson); deleted attributes
- * (and every attribute of a deleted entity) appear with the NGSI-LD Null.
+ * its @context, only the attributes it asks for (`attributes`) or the members its projection keeps
+ * (`pick`, `omit`, clause 4.21); with showChanges, updated attributes carry their previous value
+ * (previousValue, previousObject, previousLanguageMap, previousJson); deleted attributes (and every
+ * attribute of a deleted entity) appear with the NGSI-LD Null.
  */
 const PRIMARY: Record<Attribute["type"], string> = {
   Property: "value",
@@ -38,12 +45,12 @@ function viewOf(subscription: Subscription): View {
     format: n.format,
     sysAttrs: n.sysAttrs,
     ...(lang ? { lang } : {}),
+    // attributes selects attributes (id, type and scope stay); pick and omit project any member.
     ...(n.attributes ? { pick: new Set(["id", "type", "scope", ...n.attributes]) } : {}),
+    ...(n.pick ? { pick: new Set(n.pick) } : {}),
+    ...(n.omit ? { omit: new Set(n.omit) } : {}),
   };
 }
-
-const included = (subscription: Subscription, name: string) =>
-  subscription.notification.attributes === undefined || subscription.notification.attributes.includes(name);
 
 /** The NGSI-LD Null in the shape of an attribute type's primary member (lists: a list of it). */
 function nullOf(type: Attribute["type"]): Json {
@@ -140,12 +147,13 @@ export function notificationEntry(
   change: EntityChange,
 ): JsonObject {
   const { format, showChanges, sysAttrs } = subscription.notification;
+  const view = viewOf(subscription);
   if (change.kind === "deleted") {
     // A deleted entity is its id, type and deletedAt; its attributes appear (as the NGSI-LD Null) to
     // show their last values, or as the deleted attributes an attributeDeleted subscription watches.
     const out: JsonObject = {
-      id: change.entity.id,
-      type: compactTypes(ctx, change.entity.types),
+      ...(keepsMember(view, "id") ? { id: change.entity.id } : {}),
+      ...(keepsMember(view, "type") ? { type: compactTypes(ctx, change.entity.types) } : {}),
       ...(sysAttrs ? { createdAt: change.entity.createdAt, modifiedAt: change.entity.modifiedAt } : {}),
       deletedAt: change.at,
     };
@@ -154,12 +162,12 @@ export function notificationEntry(
     if (!showChanges && !asDeletedAttributes) return out;
     for (const [name, instances] of Object.entries(change.entity.attrs)) {
       const shown = showChanges || watchedAttributes === undefined || watchedAttributes.includes(name);
-      if (shown && included(subscription, name) && instances.length > 0)
+      if (shown && keepsMember(view, name) && instances.length > 0)
         out[compactTerm(ctx, name)] = removedAll(instances, subscription, change.at, ctx);
     }
     return out;
   }
-  const out = renderEntity(change.entity, ctx, viewOf(subscription));
+  const out = renderEntity(change.entity, ctx, view);
   if (showChanges && format !== "keyValues" && change.previous) {
     for (const name of change.attributes.updated) {
       const key = compactTerm(ctx, name);
@@ -174,7 +182,7 @@ export function notificationEntry(
     }
   }
   for (const name of change.attributes.deleted) {
-    if (!included(subscription, name)) continue;
+    if (!keepsMember(view, name)) continue;
     const remaining = change.entity.attrs[name] ?? [];
     const gone = (change.previous?.attrs[name] ?? []).filter(
       (old) => !remaining.some((now) => now.datasetId === old.datasetId),

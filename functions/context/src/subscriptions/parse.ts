@@ -10,6 +10,7 @@ import { invalidData } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import type { Json } from "../domain/model";
 import { checkName, isUri } from "../domain/normalize";
+import { projectionConflict, projectionMembers } from "../domain/projection";
 import { parseGeoQuery, parseIdPattern, parseQ } from "../domain/query";
 import { parseLanguagePreference } from "../domain/render";
 import { parseScopeQuery } from "../domain/scope";
@@ -99,6 +100,22 @@ function names(values: readonly string[], ctx: ActiveContext, field: string, pro
     const problem = checkName(name);
     if (problem) problems.add(`${field}.${index}`, problem);
     else out.push(expandTerm(ctx, name));
+  });
+  return [...new Set(out)];
+}
+
+/** The members of a notification's `pick` or `omit`, each checked and expanded as a query's are. */
+function projection(
+  values: readonly string[],
+  ctx: ActiveContext,
+  field: string,
+  problems: Problems,
+): string[] {
+  const out: string[] = [];
+  values.forEach((text, index) => {
+    const parsed = projectionMembers(ctx, text);
+    if (parsed.ok) out.push(...parsed.members);
+    else problems.add(`${field}.${index}`, parsed.reason);
   });
   return [...new Set(out)];
 }
@@ -214,9 +231,12 @@ function checkWhole(subscription: Subscription, problems: Problems, expiresAtCha
     problems.add("body.expiresAt", "must be in the future");
   if (watchedTypes(subscription).length > MAX_WATCHED_TYPES)
     problems.add("body.entities", `must not name more than ${MAX_WATCHED_TYPES} entity types`);
-  const { attributes, format, showChanges } = subscription.notification;
+  const { attributes, pick, omit, format, showChanges } = subscription.notification;
   if (attributes && attributes.length === 0)
     problems.add("body.notification.attributes", "must not be empty");
+  // attributes is the deprecated synonym of a pick (clause 5.2.14): pick, omit and it exclude each other.
+  const conflict = projectionConflict({ attrs: attributes, pick, omit }, "attributes");
+  if (conflict) problems.add(`body.notification.${conflict.member}`, conflict.reason);
   // keyValues has no place for previous values (clause 5.2.14).
   if (showChanges && format === "keyValues")
     problems.add("body.notification.showChanges", "cannot be true with the keyValues format");
@@ -236,6 +256,12 @@ export function parseSubscription(body: unknown, w: WriteContext, uniqueId: () =
   const attributes = raw.notification.attributes
     ? names(raw.notification.attributes, w.ctx, "body.notification.attributes", problems)
     : undefined;
+  const pick = raw.notification.pick
+    ? projection(raw.notification.pick, w.ctx, "body.notification.pick", problems)
+    : undefined;
+  const omit = raw.notification.omit
+    ? projection(raw.notification.omit, w.ctx, "body.notification.omit", problems)
+    : undefined;
   const target = endpoint(raw.notification.endpoint, w, problems);
   const geo = raw.geoQ ? geoQ(raw.geoQ, w.ctx, problems) : undefined;
   const query = raw.q === undefined ? {} : q(raw.q, w, problems);
@@ -246,6 +272,8 @@ export function parseSubscription(body: unknown, w: WriteContext, uniqueId: () =
   const context = contextJson(w.contextRef);
   const notification: NotificationSpec = {
     ...(attributes ? { attributes } : {}),
+    ...(pick ? { pick } : {}),
+    ...(omit ? { omit } : {}),
     format: FORMATS[raw.notification.format ?? "normalized"] ?? "normalized",
     sysAttrs: raw.notification.sysAttrs ?? false,
     showChanges: raw.notification.showChanges ?? false,
@@ -347,6 +375,12 @@ export function patchSubscription(current: Subscription, body: unknown, w: Write
     if (patch.attributes === null) delete notification.attributes;
     else if (patch.attributes !== undefined)
       notification.attributes = names(patch.attributes, w.ctx, "body.notification.attributes", problems);
+    if (patch.pick === null) delete notification.pick;
+    else if (patch.pick !== undefined)
+      notification.pick = projection(patch.pick, w.ctx, "body.notification.pick", problems);
+    if (patch.omit === null) delete notification.omit;
+    else if (patch.omit !== undefined)
+      notification.omit = projection(patch.omit, w.ctx, "body.notification.omit", problems);
     if (patch.format !== undefined) notification.format = FORMATS[patch.format] ?? "normalized";
     if (patch.sysAttrs !== undefined) notification.sysAttrs = patch.sysAttrs;
     if (patch.showChanges !== undefined) notification.showChanges = patch.showChanges;

@@ -1,5 +1,6 @@
 import { type ActiveContext, compactTerm } from "../domain/jsonld";
 import type { Json, JsonObject } from "../domain/model";
+import { compactMember } from "../domain/projection";
 import type { GeoQuery } from "../domain/query";
 import type { TypeExpression } from "../domain/type-selection";
 import { type DeliveryStatus, type Subscription, stateOf } from "./model";
@@ -59,6 +60,8 @@ export function renderSubscription(
   };
   const notification: JsonObject = {
     ...(n.attributes ? { attributes: n.attributes.map(compact) } : {}),
+    ...(n.pick ? { pick: n.pick.map((member) => compactMember(ctx, member)) } : {}),
+    ...(n.omit ? { omit: n.omit.map((member) => compactMember(ctx, member)) } : {}),
     format: n.format,
     sysAttrs: n.sysAttrs,
     showChanges: n.showChanges,

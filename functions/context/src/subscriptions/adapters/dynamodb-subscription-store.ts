@@ -85,6 +85,8 @@ const SubscriptionSchema = z.object({
   context: JsonValue.optional(),
   notification: z.object({
     attributes: z.array(z.string()).optional(),
+    pick: z.array(z.string()).optional(),
+    omit: z.array(z.string()).optional(),
     format: z.enum(["normalized", "keyValues", "concise"]),
     sysAttrs: z.boolean(),
     showChanges: z.boolean(),

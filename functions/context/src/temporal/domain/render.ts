@@ -6,7 +6,7 @@ import {
   type JsonObject,
   NGSI_LD_NULL,
 } from "../../domain/model";
-import { primaryValue, renderEntity, simplified } from "../../domain/render";
+import { keepsMember, primaryValue, renderEntity, simplified } from "../../domain/render";
 import { aggregatable, aggregate, periods, type TimedValue } from "./aggregate";
 import { type HistoryInstance, type SeriesRef, type TimeProperty, timeOf } from "./model";
 import { MAX_PERIODS, type TemporalRequest } from "./request";
@@ -185,14 +185,18 @@ export function renderTemporalEntity(
   request: TemporalRequest,
 ): JsonObject {
   const types = data.types.map((t) => compactTerm(ctx, t));
-  const out: JsonObject = { id: data.id, type: types.length === 1 ? (types[0] ?? "") : types };
-  if (request.sysAttrs) {
+  const out: JsonObject = {};
+  if (keepsMember(request, "id")) out.id = data.id;
+  if (keepsMember(request, "type")) out.type = types.length === 1 ? (types[0] ?? "") : types;
+  // The entity's system members go with the whole entity, not with a pick (as renderEntity does).
+  if (request.sysAttrs && request.pick === undefined) {
     if (data.createdAt !== undefined) out.createdAt = data.createdAt;
     if (data.modifiedAt !== undefined) out.modifiedAt = data.modifiedAt;
     if (data.deletedAt !== undefined) out.deletedAt = data.deletedAt;
   }
   const byName = new Map<string, Array<{ ref: SeriesRef; instances: HistoryInstance[] }>>();
   for (const { ref, instances } of data.series) {
+    if (!keepsMember(request, ref.attr)) continue;
     const ordered = orderByProperty(instances, request);
     if (ordered.length === 0) continue;
     byName.set(ref.attr, [...(byName.get(ref.attr) ?? []), { ref, instances: ordered }]);

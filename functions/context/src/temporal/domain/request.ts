@@ -6,6 +6,7 @@ import {
 } from "@sdp/contracts";
 import { invalidData } from "../../domain/errors";
 import type { ActiveContext } from "../../domain/jsonld";
+import { type Projection, parseProjection } from "../../domain/projection";
 import { type EntityQuery, parseQueryBody } from "../../domain/query";
 import type { AggregationMethod } from "./aggregate";
 import { type Duration, parseDuration } from "./duration";
@@ -29,7 +30,11 @@ export interface Aggregation {
   readonly durationText: string;
 }
 
-export interface TemporalRequest {
+/**
+ * `pick` and `omit` (clause 4.21) project the temporal representation as they do an entity: only the
+ * histories of the attributes they keep are read, and `id`/`type` are kept or dropped like members.
+ */
+export interface TemporalRequest extends Projection {
   readonly property: TimeProperty;
   readonly window: TimeWindow;
   /** The window's ends as given (normalized), to bound aggregation periods. */
@@ -59,9 +64,15 @@ const isTimeProperty = (text: string): text is TimeProperty =>
 const isMethod = (text: string): text is AggregationMethod =>
   (TEMPORAL_AGGREGATION_METHODS as readonly string[]).includes(text);
 
+/** How instances are represented: the format, system attributes and the projection of members. */
+export interface TemporalRepresentation extends Projection {
+  readonly format: TemporalFormat;
+  readonly sysAttrs: boolean;
+}
+
 export function parseTemporalRequest(
   p: TemporalParameters,
-  representation: { format: TemporalFormat; sysAttrs: boolean },
+  representation: TemporalRepresentation,
   where = "query",
 ): TemporalRequest {
   const problems: InvalidField[] = [];
@@ -143,18 +154,20 @@ export function parseTemporalRequest(
     format: representation.format,
     sysAttrs: representation.sysAttrs,
     ...(aggregation ? { aggregation } : {}),
+    ...(representation.pick ? { pick: representation.pick } : {}),
+    ...(representation.omit ? { omit: representation.omit } : {}),
   };
 }
 
 /**
- * The body of `POST /temporal/entityOperations/query`: a Query (entities, attrs, q, geoQ) with its
- * `temporalQ`; aggregation methods and periods come from the query string, as with GET.
+ * The body of `POST /temporal/entityOperations/query`: a Query (entities, attrs, pick, omit, q, geoQ)
+ * with its `temporalQ`; the representation and aggregation come from the query string, as with GET.
  */
 export function parseTemporalQueryBody(
   ctx: ActiveContext,
   body: unknown,
   p: { limit?: string; offset?: string; count?: string; aggrMethods?: string; aggrPeriodDuration?: string },
-  representation: { format: TemporalFormat; sysAttrs: boolean },
+  representation: Omit<TemporalRepresentation, "pick" | "omit">,
 ): { selection: EntityQuery; temporal: TemporalRequest; attrs?: string } {
   const parsed = NgsiTemporalQuery.safeParse(body);
   if (!parsed.success) {
@@ -169,13 +182,15 @@ export function parseTemporalQueryBody(
   }
   const { temporalQ, ...query } = parsed.data;
   const { request, projection } = parseQueryBody(ctx, query, p);
+  // pick and omit are members of the Query (clause 5.2.23), so their problems name the body.
+  const members = parseProjection(ctx, projection, "body");
   const temporal = parseTemporalRequest(
     {
       ...(temporalQ ?? {}),
       ...(p.aggrMethods === undefined ? {} : { aggrMethods: p.aggrMethods }),
       ...(p.aggrPeriodDuration === undefined ? {} : { aggrPeriodDuration: p.aggrPeriodDuration }),
     },
-    representation,
+    { ...representation, ...members },
     "body.temporalQ",
   );
   return {

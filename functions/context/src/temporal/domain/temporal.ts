@@ -5,6 +5,7 @@ import { isUri, toAttribute } from "../../domain/normalize";
 import type { StoredEntity } from "../../domain/ports";
 import type { EntityQuery } from "../../domain/query";
 import { runQuery } from "../../domain/query";
+import { keepsMember, projectsAnyMember } from "../../domain/render";
 import { parseInstanceId } from "./instances";
 import type { EntityHead, HistoryInstance, SeriesRead } from "./model";
 import { applyObservations } from "./observations";
@@ -84,7 +85,10 @@ async function historyOf(
   request: TemporalRequest,
 ): Promise<TemporalResult> {
   const history = deps.history();
-  const wanted = (head?.series ?? []).filter((s) => attrs === undefined || attrs.includes(s.attr));
+  // Only the histories the answer shows are read: those attrs names, less what pick/omit leave out.
+  const wanted = (head?.series ?? []).filter(
+    (s) => (attrs === undefined || attrs.includes(s.attr)) && keepsMember(request, s.attr),
+  );
   const read = seriesRead(request);
   const pages = await mapLimited(wanted, (ref) => history.read(ref, read));
   const types = head && head.types.length > 0 ? head.types : (current?.entity.types ?? []);
@@ -184,7 +188,13 @@ export const Temporal = {
     const head = await attempt(() => deps.history().head(id));
     const current = head ? undefined : await attempt(() => deps.store().get(id));
     if (!head && !current) throw notFound(`entity ${id}`);
-    return attempt(() => historyOf(deps, id, head, current, attrs, request));
+    const result = await attempt(() => historyOf(deps, id, head, current, attrs, request));
+    // As Retrieve Entity does (clause 5.7.1.4): a pick or omit that leaves nothing is ResourceNotFound.
+    const projected = request.pick !== undefined || request.omit !== undefined;
+    const attributes = result.entity.series.map((s) => s.ref.attr);
+    if (projected && !projectsAnyMember(attributes, request, false))
+      throw notFound(`nothing of the temporal representation of entity ${id} matches the projection`);
+    return result;
   },
 
   /**
