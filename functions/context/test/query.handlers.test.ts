@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildHandler as batchCreate } from "../src/handlers/batchCreate";
 import { buildHandler as batchDelete } from "../src/handlers/batchDelete";
@@ -189,6 +190,24 @@ describe("querying entities over the handlers", () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.ids).toEqual(expected);
+  });
+
+  it("stops reading when the request's time is up and answers TooComplexQuery, not a timeout", async () => {
+    // Prepare: one Lambda about to time out, one with its full 29 s
+    const lambda = (remainingMs: number) =>
+      ({ awsRequestId: `deadline-${remainingMs}`, getRemainingTimeInMillis: () => remainingMs }) as Context;
+    const request = { query: { type: full("Beach") }, headers: { link }, principal: as };
+    // Act
+    const late = await call(handlers.query, request, lambda(1_000));
+    const timely = await call(handlers.query, request, lambda(29_000));
+    // Assess
+    expect(late.status).toBe(403);
+    expect(late.body).toMatchObject({
+      type: "https://uri.etsi.org/ngsi-ld/errors/TooComplexQuery",
+      detail: expect.stringContaining("narrow it"),
+    });
+    expect(timely.status).toBe(200);
+    expect(ids(timely.body)).toEqual(["urn:ngsi-ld:Beach:a", "urn:ngsi-ld:Beach:b", "urn:ngsi-ld:Beach:c"]);
   });
 
   it("expands names in type, q and attrs with the requester's @context", async () => {

@@ -105,8 +105,8 @@ const lambdaContext = { awsRequestId: "req-test" } as Context;
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export async function call(handler: Handler, input: EventInput) {
-  const result = await handler(event(input), lambdaContext);
+export async function call(handler: Handler, input: EventInput, lambda: Context = lambdaContext) {
+  const result = await handler(event(input), lambda);
   const parsed: unknown = result.body ? JSON.parse(result.body) : undefined;
   return { status: result.statusCode, headers: result.headers ?? {}, body: parsed };
 }

@@ -10,6 +10,8 @@ export interface RequestScope {
   readonly principal?: Principal;
   /** The destination the request acts on: the principal's own, or the one a platform admin named. */
   readonly tenant?: string;
+  /** Epoch milliseconds by which the request must be answered; none for background work. */
+  readonly deadline?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
@@ -34,5 +36,10 @@ export const Scope = {
   },
   requestId(): string | undefined {
     return storage.getStore()?.requestId;
+  },
+  /** Whether the current request has run past its deadline (never, outside a request or without one). */
+  pastDeadline(now = Date.now()): boolean {
+    const deadline = storage.getStore()?.deadline;
+    return deadline !== undefined && now >= deadline;
   },
 };

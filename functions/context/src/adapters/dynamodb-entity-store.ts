@@ -9,6 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { Scope } from "@sdp/kernel";
 import { z } from "zod";
 import { type BBox, bboxOf, coveringCells, geohash } from "../domain/geo";
 import { type Attribute, type Entity, type Geometry, type Json, LOCATION } from "../domain/model";
@@ -18,6 +19,7 @@ import {
   type EntityStore,
   EntityTooLargeError,
   MAX_RECEIPTS,
+  ReadDeadlineError,
   type Revision,
   type StoredEntity,
 } from "../domain/ports";
@@ -229,6 +231,14 @@ function conditionFailed(error: unknown): boolean {
 /** Types known to be in a table's registry, per warm container, so a write registers each type once. */
 const registered = new Map<string, Set<string>>();
 
+/**
+ * Reads stop once the request's deadline has passed (background work has none): its answer could no
+ * longer reach the client, and the reads would only keep the table busy (see ReadDeadlineError).
+ */
+function stopPastDeadline(candidatesRead: number): void {
+  if (Scope.pastDeadline()) throw new ReadDeadlineError(candidatesRead);
+}
+
 export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: string): EntityStore {
   const send = onTenantTable;
 
@@ -334,8 +344,10 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
 
   /** One index partition in `pk` order, in growing pages (see FIRST_INDEX_PAGE). */
   async function* query(index: string, key: string, value: string): AsyncIterable<Item> {
-    const page = (start: Record<string, unknown> | undefined, limit: number | undefined) =>
-      send(() =>
+    let read = 0;
+    const page = (start: Record<string, unknown> | undefined, limit: number | undefined) => {
+      stopPastDeadline(read);
+      return send(() =>
         client.send(
           new QueryCommand({
             TableName: table,
@@ -348,6 +360,7 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
           }),
         ),
       );
+    };
     let limit: number | undefined = FIRST_INDEX_PAGE;
     let current = await page(undefined, limit);
     for (let first = true; ; first = false) {
@@ -358,6 +371,7 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
       // out. Abandoned when the caller stops early.
       const ahead = start && !first ? page(start, limit) : undefined;
       ahead?.catch(() => undefined);
+      read += current.Items?.length ?? 0;
       for (const item of current.Items ?? []) yield item;
       if (!start) return;
       current = await (ahead ?? page(start, limit));
@@ -371,6 +385,7 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
       let keys: Array<Record<string, unknown>> = unique
         .slice(i, i + BATCH_GET_SIZE)
         .map((id) => ({ [EntityKeys.pk]: id, [EntityKeys.sk]: ENTITY_SK }));
+      stopPastDeadline(i);
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0)
           await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
@@ -411,6 +426,7 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
       }
       return chunk;
     };
+    let taken = 0;
     const inFlight: Array<Promise<StoredEntity[]>> = [];
     let width = 1;
     let size = FIRST_CHUNK;
@@ -420,6 +436,8 @@ export function buildDynamoDbEntityStore(client: DynamoDBDocumentClient, table: 
         const chunk = await take(size);
         size = BATCH_GET_SIZE;
         if (chunk.length === 0) break;
+        stopPastDeadline(taken);
+        taken += chunk.length;
         const resolved = resolve(chunk);
         // Abandoned when the caller stops early; awaited (and its error raised) otherwise.
         resolved.catch(() => undefined);

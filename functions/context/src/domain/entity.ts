@@ -17,6 +17,7 @@ import {
   EntityExistsError,
   EntityTooLargeError,
   NonexistentTenantError,
+  ReadDeadlineError,
   type StoredEntity,
 } from "./ports";
 import { type EntityQuery, type QueryResult, runQuery } from "./query";
@@ -45,6 +46,13 @@ export function asNgsiError(error: unknown): DomainError | undefined {
     return ngsiError("NonexistentTenant", "the destination of this request has no context broker data", {
       cause: error,
     });
+  }
+  if (error instanceof ReadDeadlineError) {
+    return ngsiError(
+      "TooComplexQuery",
+      `the query could not be answered in the time a request has (${error.candidatesRead} candidate entities read): narrow it by type, id, idPattern or a geo-query, or make q more selective`,
+      { cause: error },
+    );
   }
   if (error instanceof EntityTooLargeError) {
     return ngsiError(

@@ -82,6 +82,17 @@ export class EntityTooLargeError extends Error {
   }
 }
 
+/**
+ * A read that would go on past the request's deadline: the answer could no longer reach the client
+ * (API Gateway gives up at 29 s), and the work would only keep the table busy until Lambda stops it.
+ */
+export class ReadDeadlineError extends Error {
+  constructor(readonly candidatesRead: number) {
+    super(`the request's time ran out after ${candidatesRead} candidates were read`);
+    this.name = "ReadDeadlineError";
+  }
+}
+
 /** The destination has no context table: it was never provisioned, or it was removed. */
 export class NonexistentTenantError extends Error {
   constructor(cause: unknown) {

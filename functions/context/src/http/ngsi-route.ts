@@ -18,7 +18,7 @@ import {
   resolveTenant,
   TENANT_HEADER,
 } from "@sdp/lambda-kit";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import type { z } from "zod";
 import type { BatchOutcome } from "../domain/batch";
 import { CORE_CONTEXT_URL } from "../domain/contexts";
@@ -272,6 +272,18 @@ function destination(event: APIGatewayProxyEvent, principal: Principal | undefin
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+/** Time kept to render and send an answer once the reads stop. */
+const ANSWER_MARGIN_MS = 1_500;
+/** API Gateway's integration timeout: past it nobody waits for the answer, whatever Lambda allows. */
+const GATEWAY_TIMEOUT_MS = 29_000;
+
+/** When this request's reads must stop for its answer to still reach the client. */
+function answerDeadline(context: Context): number | undefined {
+  if (typeof context.getRemainingTimeInMillis !== "function") return undefined;
+  const remaining = Math.min(context.getRemainingTimeInMillis(), GATEWAY_TIMEOUT_MS);
+  return Date.now() + remaining - ANSWER_MARGIN_MS;
+}
+
 export function ngsiRoute<R extends RouteDeclaration>(
   route: R,
   deps: Pick<ContextDeps, "contexts">,
@@ -319,7 +331,8 @@ export function ngsiRoute<R extends RouteDeclaration>(
       if (!options.body && event.body !== null && event.body !== "") {
         throw ngsiError("BadRequestData", "this operation takes no body");
       }
-      return await Scope.run({ requestId: context.awsRequestId, principal, tenant }, async () => {
+      const deadline = answerDeadline(context);
+      return await Scope.run({ requestId: context.awsRequestId, principal, tenant, deadline }, async () => {
         const contextOf = (item: unknown, where: string): unknown => {
           if (body?.mediaType !== "ld") {
             if (isObject(item) && "@context" in item) {
