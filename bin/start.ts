@@ -30,7 +30,9 @@ const shutdown = async (signal: string) => {
   // stop (runtime.stop logs and goes on), it is reported and the stop completes rather than ending
   // the process half-way with no word of why.
   const report = (error: unknown) =>
-    process.stderr.write(`while stopping: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `while stopping: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   process.on("uncaughtException", report);
   process.on("unhandledRejection", report);
   process.stderr.write(`\n${signal}: stopping…\n`);
