@@ -17,9 +17,10 @@ import {
  * The extension cases the suite's mirror adds under `TP/NGSI-LD/ContextInformation/Provision/Entities/
  * CreateEntity` (numbered after the clause they check, e.g. 402_01 for clause 4.2.2): what a broker
  * must refuse or keep verbatim when an entity is created. Only the ones that hold for V1.8.1 and this
- * broker's documented scope are here. Left out among others: 451_01_02 (the broker accepts and
- * ignores `instanceId`, a member it maintains itself, clause 5.2.2) and 404_01_01 (`@id`/`@type`
- * as aliases of `id`/`type` in requests are not supported).
+ * broker's documented scope are here; the cases on date-times with offsets, `@id`/`@type`, ids with
+ * invisible characters, reserved member names, type names, scalar `json` and the `type` selector
+ * (408_01_02, 463_01_03, 404_01_01, 451_01_02, 451_02, 452_01_03–05, 453_01_04, 462_01_02, 4524_01_04,
+ * 562_01 to 566_01) are in `payload-rules.test.ts`.
  */
 const broker = useBroker();
 

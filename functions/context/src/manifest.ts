@@ -1,4 +1,5 @@
 import {
+  AppendAttributesQuery,
   AttributeDetails,
   AttributeList,
   AttributeParams,
@@ -9,6 +10,7 @@ import {
   BatchQueryQuery,
   CONTEXT_UPDATES_STREAM,
   DeleteAttributeQuery,
+  DeleteEntityAttributeQuery,
   DiscoveryQuery,
   defineService,
   EntityAttributeParams,
@@ -16,6 +18,7 @@ import {
   EntityTypeInfo,
   EntityTypeList,
   EntityTypeParams,
+  EntityTypeSelectorQuery,
   NGSI_LD_ROOT,
   NgsiAttributeFragment,
   NgsiEntity,
@@ -280,7 +283,7 @@ export const contextManifest = defineService({
       path: path("/entities/{entityId}"),
       auth: write,
       handler: handler("deleteEntity"),
-      request: { params: EntityIdParams },
+      request: { params: EntityIdParams, query: EntityTypeSelectorQuery },
       responses: { 204: { description: "Deleted" }, 404: notFound },
     },
     {
@@ -290,7 +293,7 @@ export const contextManifest = defineService({
       path: path("/entities/{entityId}/attrs"),
       auth: write,
       handler: handler("appendAttributes"),
-      request: { params: EntityIdParams, query: WriteOptionsQuery, body: NgsiEntityFragment },
+      request: { params: EntityIdParams, query: AppendAttributesQuery, body: NgsiEntityFragment },
       responses: {
         204: { description: "All appended" },
         207: { description: "Some not appended", schema: UpdateResult },
@@ -304,7 +307,7 @@ export const contextManifest = defineService({
       path: path("/entities/{entityId}/attrs"),
       auth: write,
       handler: handler("updateAttributes"),
-      request: { params: EntityIdParams, body: NgsiEntityFragment },
+      request: { params: EntityIdParams, query: EntityTypeSelectorQuery, body: NgsiEntityFragment },
       responses: {
         204: { description: "All updated" },
         207: { description: "Some attributes do not exist", schema: UpdateResult },
@@ -318,7 +321,7 @@ export const contextManifest = defineService({
       path: path("/entities/{entityId}/attrs/{attrId}"),
       auth: write,
       handler: handler("updateAttribute"),
-      request: { params: EntityAttributeParams, body: NgsiAttributeFragment },
+      request: { params: EntityAttributeParams, query: EntityTypeSelectorQuery, body: NgsiAttributeFragment },
       responses: { 204: { description: "Updated" }, 404: notFound },
     },
     {
@@ -338,7 +341,7 @@ export const contextManifest = defineService({
       path: path("/entities/{entityId}/attrs/{attrId}"),
       auth: write,
       handler: handler("deleteAttribute"),
-      request: { params: EntityAttributeParams, query: DeleteAttributeQuery },
+      request: { params: EntityAttributeParams, query: DeleteEntityAttributeQuery },
       responses: { 204: { description: "Deleted" }, 404: notFound },
     },
     {

@@ -95,10 +95,26 @@ export const WriteOptionsQuery = z.strictObject({
   options: text("noOverwrite (append); update | replace (upsert)"),
 });
 
+/** The optional selector of entity types of the operations on one entity (clause 4.17). */
+const typeSelector = {
+  type: text(
+    "Entity type selection (`,` or `|` OR, `;` AND, parentheses): the operation applies only if the entity matches it, else 404",
+  ),
+};
+
+export const EntityTypeSelectorQuery = z.strictObject(typeSelector);
+
+export const AppendAttributesQuery = z.strictObject({
+  options: text("noOverwrite: keep existing attributes"),
+  ...typeSelector,
+});
+
 export const DeleteAttributeQuery = z.strictObject({
   datasetId: text("Delete only the instance with this datasetId"),
   deleteAll: text("true to delete every instance"),
 });
+
+export const DeleteEntityAttributeQuery = z.strictObject({ ...DeleteAttributeQuery.shape, ...typeSelector });
 
 export const BatchQueryQuery = z.strictObject({ ...representation, ...paging });
 
@@ -122,11 +138,20 @@ const EntityScope = z
     "Scope such as /Madrid/Gardens/ParqueNorte, or an array of them; in a merge, urn:ngsi-ld:null removes them",
   );
 
-/** An entity in normalized or concise form; attributes are further members. */
+const EntityTypes = z.union([z.string(), z.array(z.string()).min(1)]);
+
+/**
+ * An entity in normalized or concise form; attributes are further members. `id` and `type` may be given
+ * as their JSON-LD keywords `@id` and `@type` (clause 4.4); one of each is required, answers use `id`/`type`.
+ */
 export const NgsiEntity = z
   .looseObject({
-    id: z.string().describe("URI, e.g. urn:ngsi-ld:Beach:villamar-norte"),
-    type: z.union([z.string(), z.array(z.string()).min(1)]),
+    id: z.string().optional().describe("URI, e.g. urn:ngsi-ld:Beach:villamar-norte (required, or as @id)"),
+    type: EntityTypes.optional().describe(
+      "Entity type name(s), each starting with a letter (required, or as @type)",
+    ),
+    "@id": z.string().optional().describe("The id, as its JSON-LD keyword"),
+    "@type": EntityTypes.optional().describe("The type, as its JSON-LD keyword"),
     scope: EntityScope.optional(),
     "@context": ContextValue.optional(),
   })
@@ -135,7 +160,9 @@ export const NgsiEntity = z
 export const NgsiEntityFragment = z
   .looseObject({
     id: z.string().optional(),
-    type: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    type: EntityTypes.optional(),
+    "@id": z.string().optional(),
+    "@type": EntityTypes.optional(),
     scope: EntityScope.optional(),
     "@context": ContextValue.optional(),
   })

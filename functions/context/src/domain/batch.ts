@@ -2,7 +2,7 @@ import { type DomainError, isDomainError } from "@sdp/contracts";
 import { errorFields, log } from "@sdp/kernel";
 import { asNgsiError, Entity, EntityInternals, type Payload } from "./entity";
 import { ngsiError } from "./errors";
-import { isUri, parseEntity } from "./normalize";
+import { isUri, parseEntity, payloadId } from "./normalize";
 import { type ContextDeps, EntityExistsError } from "./ports";
 
 /**
@@ -25,8 +25,8 @@ const problemOf = (item: unknown): DomainError | undefined =>
     ? item.problem
     : undefined;
 
-const idOf = (body: unknown): string =>
-  typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" ? body.id : "";
+/** The id an entity of the batch names (as `id` or `@id`), to report it by. */
+const idOf = payloadId;
 
 /**
  * Runs `work` on every item, a few at a time. Items naming the same entity run one after the other, in

@@ -21,6 +21,7 @@ import {
   type StoredEntity,
 } from "./ports";
 import { type EntityQuery, type QueryResult, runQuery } from "./query";
+import { matchesTypes, type TypeExpression } from "./type-selection";
 
 /** The outcome of an attribute-level batch (append, update): names are expanded. */
 export interface UpdateResult {
@@ -228,6 +229,30 @@ function addTypes(entity: EntityRecord, types: readonly string[]): void {
   entity.types = [...new Set([...entity.types, ...types])];
 }
 
+/**
+ * An operation given a selector of entity types (clause 4.17) applies only to an entity that matches it:
+ * one that does not is not the entity asked for (clauses 5.6.2 to 5.6.6: ResourceNotFound).
+ */
+function checkSelected(entity: EntityRecord, selector: TypeExpression | undefined): void {
+  if (selector !== undefined && !matchesTypes(selector, entity.types))
+    throw notFound(`entity ${entity.id} of the selected type`);
+}
+
+/** `scope` is a member of the entity, not an attribute: attribute operations cannot change it. */
+function notScope(name: string): void {
+  if (name === SCOPE) {
+    throw invalidData(
+      [
+        {
+          field: "params.attrId",
+          reason: "scope is an entity member, not an attribute: set it by merge or append",
+        },
+      ],
+      "invalid request",
+    );
+  }
+}
+
 function cloneEntity(entity: EntityRecord): EntityRecord {
   return structuredClone(entity);
 }
@@ -423,12 +448,13 @@ export const Entity = {
     await modify(deps, id, (entity) => mergeInto(entity, input, now));
   },
 
-  async remove(deps: ContextDeps, id: string): Promise<void> {
+  async remove(deps: ContextDeps, id: string, selector?: TypeExpression): Promise<void> {
     const store = deps.store();
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = await store.get(id);
         if (!stored) throw notFound(`entity ${id}`);
+        checkSelected(stored.entity, selector);
         await store.delete(id, stored.revision);
         return;
       } catch (error) {
@@ -443,14 +469,23 @@ export const Entity = {
     id: string,
     payload: Payload,
     noOverwrite: boolean,
+    selector?: TypeExpression,
   ): Promise<UpdateResult> {
     const input = parseEntity(payload.body, payload.ctx, { whole: false, partial: false, expectedId: id });
     const now = timestamp(deps);
-    return modify(deps, id, (entity) => appendInto(entity, input, now, noOverwrite));
+    return modify(deps, id, (entity) => {
+      checkSelected(entity, selector);
+      return appendInto(entity, input, now, noOverwrite);
+    });
   },
 
   /** Updates existing attributes (clause 5.6.2); unknown ones are reported, not added. */
-  async updateAttributes(deps: ContextDeps, id: string, payload: Payload): Promise<UpdateResult> {
+  async updateAttributes(
+    deps: ContextDeps,
+    id: string,
+    payload: Payload,
+    selector?: TypeExpression,
+  ): Promise<UpdateResult> {
     const input = parseEntity(payload.body, payload.ctx, {
       whole: false,
       partial: false,
@@ -458,16 +493,27 @@ export const Entity = {
       expectedId: id,
     });
     const now = timestamp(deps);
-    return modify(deps, id, (entity) => updateInto(entity, input, now));
+    return modify(deps, id, (entity) => {
+      checkSelected(entity, selector);
+      return updateInto(entity, input, now);
+    });
   },
 
   /** Partial attribute update (clause 5.6.4): merges members into one existing instance. */
-  async updateAttribute(deps: ContextDeps, id: string, name: string, payload: Payload): Promise<void> {
+  async updateAttribute(
+    deps: ContextDeps,
+    id: string,
+    name: string,
+    payload: Payload,
+    selector?: TypeExpression,
+  ): Promise<void> {
+    notScope(name);
     const update = parseAttribute(payload.body, name, payload.ctx, true);
     if (update.kind === "patch" && !changesSomething(update.patch))
       throw invalidData([{ field: "body", reason: "names nothing to update" }]);
     const now = timestamp(deps);
     await modify(deps, id, (entity) => {
+      checkSelected(entity, selector);
       const list = entity.attrs[name] ?? [];
       const datasetId =
         update.kind === "set"
@@ -496,6 +542,7 @@ export const Entity = {
 
   /** Replaces one existing attribute instance (clause 5.6.19). */
   async replaceAttribute(deps: ContextDeps, id: string, name: string, payload: Payload): Promise<void> {
+    notScope(name);
     const update = parseAttribute(payload.body, name, payload.ctx, false);
     if (update.kind !== "set") throw invalidData([{ field: "body", reason: "must be a whole attribute" }]);
     const now = timestamp(deps);
@@ -510,15 +557,26 @@ export const Entity = {
     });
   },
 
-  /** Deletes an attribute (clause 5.6.5): the default instance, one dataset, or all with `deleteAll`. */
+  /**
+   * Deletes an attribute (clause 5.6.5): the default instance, one dataset, or all with `deleteAll`.
+   * Naming `scope` removes the entity's scopes.
+   */
   async deleteAttribute(
     deps: ContextDeps,
     id: string,
     name: string,
     which: { datasetId?: string; deleteAll: boolean },
+    selector?: TypeExpression,
   ): Promise<void> {
     const now = timestamp(deps);
     await modify(deps, id, (entity) => {
+      checkSelected(entity, selector);
+      if (name === SCOPE) {
+        if (!entity.scope) throw notFound(`the scope of entity ${id}`);
+        setScope(entity, null);
+        entity.modifiedAt = now;
+        return;
+      }
       const list = entity.attrs[name] ?? [];
       const remaining = which.deleteAll ? [] : list.filter((a) => a.datasetId !== which.datasetId);
       if (remaining.length === list.length) {

@@ -1,4 +1,5 @@
 import type { InvalidField } from "@sdp/contracts";
+import { parseDateTime } from "./datetime";
 import { invalidData } from "./errors";
 import { isGeometryLike, parseGeometry } from "./geo";
 import { type ActiveContext, expandTerm } from "./jsonld";
@@ -38,16 +39,38 @@ export interface ParseOptions {
 }
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/;
+/**
+ * Characters that show as nothing, or as something else, wherever an id is read (logs, consoles, UIs):
+ * controls, format characters (bidi overrides, zero-width space, BOM), separators (no-break, line),
+ * default-ignorable ones (variation selectors, Hangul fillers), the blank Braille pattern, lone
+ * surrogates and noncharacters. RFC 3987 lets some into an IRI; an id carrying one cannot be told
+ * apart from another id, so it identifies no entity (clause 4.5.1).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800\uFDD0-\uFDEF]/u;
+const isNoncharacter = (codePoint: number) => (codePoint & 0xfffe) === 0xfffe;
 const NAME = /^[^\s<>"'=;()[\]\\]+$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** Entity type names start with a letter (clause 4.6.2: `name = unicodeLetter *nameChar`); IRIs do too. */
+const TYPE_NAME_START = /^\p{L}/u;
 const MAX_NAME_LENGTH = 512;
 const MAX_ID_LENGTH = 1024;
 const MAX_DEPTH = 6;
 
-/** Members the broker maintains itself: accepted in payloads and ignored (clause 5.2.2). */
+/**
+ * Members the broker maintains itself: accepted in attributes and ignored (clause 5.2.2), so a client
+ * may send back what it read, temporal instances included.
+ */
 const SYSTEM_MEMBERS = new Set(["createdAt", "modifiedAt", "deletedAt", "instanceId"]);
 const SYSTEM_IRIS = new Set([...SYSTEM_MEMBERS].map((m) => `${NGSI_LD}${m}`));
-/** Expanded names that are members of an attribute or entity, so they can never name an attribute. */
+/** The same at the entity level, where `instanceId` means nothing and names no attribute (clause 4.5.1). */
+const IGNORED_MEMBERS = new Set(["createdAt", "modifiedAt", "deletedAt"]);
+const IGNORED_IRIS = new Set([...IGNORED_MEMBERS].map((m) => `${NGSI_LD}${m}`));
+/** The members of an entity that are no attributes: its id and type (also as JSON-LD keywords), its @context. */
+const ENTITY_KEYWORDS = new Set(["id", "type", "@id", "@type", "@context"]);
+/**
+ * Expanded names of the members NGSI-LD gives entities and attributes — the primary members, the
+ * `previous…` members of notifications (clause 5.2.14), `entity`/`entityList` of linked-entity retrieval
+ * — so they can never name an attribute or a sub-attribute (clauses 4.5.1, 4.5.2.2, 4.5.3.2).
+ */
 const RESERVED_IRIS = new Set(
   [
     "hasValue",
@@ -58,13 +81,38 @@ const RESERVED_IRIS = new Set(
     "hasVocab",
     "hasValueList",
     "hasObjectList",
+    "hasPreviousValue",
+    "hasPreviousObject",
+    "hasPreviousLanguageMap",
+    "hasPreviousJson",
+    "hasPreviousVocab",
+    "hasPreviousValueList",
+    "hasPreviousObjectList",
+    "entity",
+    "entityList",
     "datasetId",
+    "instanceId",
     "observedAt",
     "unitCode",
     "scope",
     "lang",
   ].map((m) => `${NGSI_LD}${m}`),
 );
+/**
+ * Member names that later core contexts define (the sealing members of ngsildproof) but the V1.8 core
+ * context does not, so they are recognised as written: a client's @context cannot make them attributes
+ * either, as the core context, processed last, would win once it defines them.
+ */
+const RESERVED_KEYS = new Set(["entityIdSealed", "entityTypeSealed"]);
+
+/** Why a member (`key`, expanded to `name`) cannot be an attribute, or undefined when it can. */
+function reservedName(key: string, name: string): string | undefined {
+  if (name.startsWith("@")) return `${key} names a JSON-LD keyword`;
+  if (RESERVED_IRIS.has(name) || SYSTEM_IRIS.has(name) || RESERVED_KEYS.has(key))
+    return `${key} is a reserved NGSI-LD member name`;
+  return undefined;
+}
+
 const PRIMARY: Record<AttributeType, string> = {
   Property: "value",
   GeoProperty: "value",
@@ -87,14 +135,27 @@ const INSTANCE_KEYS = [
   "datasetId",
 ];
 
-export const isUri = (value: unknown): value is string =>
-  typeof value === "string" && value.length <= MAX_ID_LENGTH && URI.test(value);
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 const typeName = (value: unknown) =>
   value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+
+/** Why a value cannot identify an entity (or a dataset), or undefined when it is a URI that can. */
+export function uriProblem(value: unknown): string | undefined {
+  if (typeof value !== "string") return `must be a URI, not ${typeName(value)}`;
+  if (value.length > MAX_ID_LENGTH) return `must not be longer than ${MAX_ID_LENGTH} characters`;
+  const hidden = [...value].find((c) => INVISIBLE.test(c) || isNoncharacter(c.codePointAt(0) ?? 0));
+  if (hidden !== undefined) {
+    const code = (hidden.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+    return `contains the invisible character U+${code}, which would make it look like another id`;
+  }
+  if (!URI.test(value))
+    return `must be a URI (such as urn:ngsi-ld:Type:local-id), not ${JSON.stringify(value)}`;
+  return undefined;
+}
+
+export const isUri = (value: unknown): value is string => uriProblem(value) === undefined;
 
 export function checkName(name: string): string | undefined {
   if (name === "") return "an attribute name must not be empty";
@@ -153,6 +214,13 @@ function vocabTerms(ctx: ActiveContext, value: unknown, field: string, out: Coll
   return out.add(field, "must be a vocabulary term or a non-empty array of them");
 }
 
+/** A JsonProperty's content (clause 4.5.24): a JSON object, or an array of JSON objects, kept verbatim. */
+function jsonContent(value: unknown, field: string, out: Collector): Json | undefined {
+  if (isObject(value) || (Array.isArray(value) && value.every(isObject))) return value as Json;
+  const given = Array.isArray(value) ? "an array holding other values" : typeName(value);
+  return out.add(field, `must be a JSON object or an array of JSON objects, not ${given}`);
+}
+
 /** A ListProperty's values (clause 4.5.21): an ordered array of Property values. */
 function valueList(value: unknown, field: string, out: Collector): Json[] | undefined {
   if (!Array.isArray(value)) return out.add(field, `must be an array, not ${typeName(value)}`);
@@ -196,8 +264,10 @@ interface Where {
 const nullRemoves = (where: Where) => where.partial || (where.nulls && where.depth === 0);
 
 /** Reads one attribute instance, in normalized or concise form. */
-function instance(raw: unknown, name: string, field: string, where: Where): AttributeUpdate | undefined {
+function instance(given: unknown, name: string, field: string, where: Where): AttributeUpdate | undefined {
   const { ctx, out, partial } = where;
+  const raw = isObject(given) ? withTypeKeyword(given, ctx, field, out) : given;
+  if (raw === undefined) return undefined;
   if (raw === NGSI_LD_NULL) {
     return nullRemoves(where)
       ? { kind: "delete" }
@@ -254,6 +324,22 @@ function instance(raw: unknown, name: string, field: string, where: Where): Attr
   const complete = toAttribute(patch);
   if (!complete) return out.add(field, `has no ${PRIMARY[patch.type ?? "Property"]}`);
   return { kind: "set", instance: complete };
+}
+
+/**
+ * An attribute may name its type as `@type` (clause 4.4). Only when that names an NGSI-LD attribute type:
+ * `{"@type": "DateTime", "@value": …}` is a JSON-LD typed value, the content of a concise Property.
+ */
+function withTypeKeyword(
+  raw: Record<string, unknown>,
+  ctx: ActiveContext,
+  field: string,
+  out: Collector,
+): Record<string, unknown> | undefined {
+  const { "@type": keyword, ...rest } = raw;
+  if (typeof keyword !== "string" || attributeType(ctx, keyword) === undefined) return raw;
+  if ("type" in raw) return out.add(`${field}.@type`, "give type or @type, not both");
+  return { type: keyword, ...rest };
 }
 
 function geoShortcut(raw: Record<string, unknown>, field: string, where: Where): AttributeUpdate | undefined {
@@ -322,26 +408,35 @@ function members(
           const targets = objectList(value, at, out);
           if (targets) patch.objectList = targets;
         } else {
-          patch.json = value as Json;
+          const json = jsonContent(value, at, out);
+          if (json !== undefined) patch.json = json;
         }
         break;
       }
       case "objectType":
         if (type !== undefined && type !== "Relationship" && type !== "ListRelationship")
           out.add(at, "only a Relationship or a ListRelationship has an objectType");
-        else if (typeof value !== "string" || checkName(value)) out.add(at, "must be an entity type name");
-        else patch.objectType = expandTerm(ctx, value);
+        else if (typeof value !== "string") out.add(at, "must be an entity type name");
+        else {
+          const problem = typeNameProblem(value);
+          if (problem !== undefined) out.add(at, problem);
+          else patch.objectType = expandTerm(ctx, value);
+        }
         break;
       case "datasetId":
         if (!isUri(value)) out.add(at, "must be a URI");
         else patch.datasetId = value;
         break;
-      case "observedAt":
-        if (partial && value === NGSI_LD_NULL) patch.observedAt = null;
-        else if (typeof value !== "string" || !DATETIME.test(value) || Number.isNaN(Date.parse(value))) {
-          out.add(at, "must be an ISO 8601 date-time such as 2024-05-01T10:00:00Z");
-        } else patch.observedAt = value;
+      case "observedAt": {
+        if (partial && value === NGSI_LD_NULL) {
+          patch.observedAt = null;
+          break;
+        }
+        const time = parseDateTime(value);
+        if (time.ok) patch.observedAt = time.value;
+        else out.add(at, time.reason);
         break;
+      }
       case "unitCode":
         if (partial && value === NGSI_LD_NULL) patch.unitCode = null;
         else if (typeof value !== "string" || value === "") out.add(at, "must be a UN/CEFACT unit code");
@@ -363,8 +458,9 @@ function members(
           break;
         }
         const subName = expandTerm(ctx, key);
-        if (RESERVED_IRIS.has(subName) || SYSTEM_IRIS.has(subName)) {
-          out.add(at, `${key} is a reserved NGSI-LD member name`);
+        const reserved = reservedName(key, subName);
+        if (reserved !== undefined) {
+          out.add(at, `${reserved} and cannot name a sub-attribute`);
           break;
         }
         if (isInstanceList(ctx, value)) {
@@ -479,7 +575,9 @@ function isInstanceList(ctx: ActiveContext, value: unknown): value is unknown[] 
     value.every(
       (item) =>
         isObject(item) &&
-        ((typeof item.type === "string" && attributeType(ctx, item.type) !== undefined) ||
+        ([item.type, item["@type"]].some(
+          (type) => typeof type === "string" && attributeType(ctx, type) !== undefined,
+        ) ||
           INSTANCE_KEYS.some((key) => key !== "type" && key in item)),
     )
   );
@@ -524,43 +622,85 @@ function scope(value: unknown, field: string, partial: boolean, input: EntityInp
   else out.add(field, parsed.reason);
 }
 
+/**
+ * The member a payload gives as `name` or as its JSON-LD keyword `@name` (clause 4.4: the core context
+ * maps `id` to `@id` and `type` to `@type`, and requests may use either). Giving both is ambiguous.
+ */
+function aliased(
+  raw: Record<string, unknown>,
+  name: "id" | "type",
+  out: Collector,
+  prefix = "",
+): { field: string; value: unknown } | undefined {
+  const keyword = `@${name}`;
+  if (!(keyword in raw)) return name in raw ? { field: `${prefix}${name}`, value: raw[name] } : undefined;
+  if (name in raw) return out.add(`${prefix}${keyword}`, `give ${name} or ${keyword}, not both`);
+  return { field: `${prefix}${keyword}`, value: raw[keyword] };
+}
+
+/** Why a string cannot name an entity type, or undefined. */
+function typeNameProblem(name: string): string | undefined {
+  const problem = checkName(name);
+  if (problem !== undefined) return problem.replace("an attribute name", "a type name");
+  if (!TYPE_NAME_START.test(name))
+    return `${JSON.stringify(name)} does not start with a letter (clause 4.6.2)`;
+  return undefined;
+}
+
+/** The entity's types: a name or a non-empty array of names, expanded with the @context. */
+function entityTypes(
+  value: unknown,
+  field: string,
+  ctx: ActiveContext,
+  out: Collector,
+): string[] | undefined {
+  const types = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === "string")) {
+    return out.add(
+      field,
+      `must be an entity type name or a non-empty array of them, not ${typeName(value) === "object" ? JSON.stringify(value) : typeName(value)}`,
+    );
+  }
+  const before = out.errors.length;
+  types.forEach((t, index) => {
+    const problem = typeNameProblem(t);
+    if (problem !== undefined) out.add(types.length > 1 ? `${field}[${index}]` : field, problem);
+  });
+  if (out.errors.length > before) return undefined;
+  const expanded = types.map((t) => expandTerm(ctx, t));
+  // A name the @context maps to a JSON-LD keyword (the core context's "type" is "@type") is no type.
+  const keyword = types.find((_, i) => expanded[i]?.startsWith("@"));
+  if (keyword !== undefined)
+    return out.add(field, `${JSON.stringify(keyword)} names a JSON-LD keyword, not an entity type`);
+  return [...new Set(expanded)];
+}
+
+/** The id an entity payload gives, as `id` or `@id`; "" when it gives none that is a string. */
+export function payloadId(body: unknown): string {
+  if (!isObject(body)) return "";
+  const id = "@id" in body && !("id" in body) ? body["@id"] : body.id;
+  return typeof id === "string" ? id : "";
+}
+
 /** Reads an entity (or entity fragment) payload. Throws BadRequestData listing every problem. */
 export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOptions): EntityInput {
   const out = new Collector();
   if (!isObject(raw))
     throw invalidData([{ field: "body", reason: `an entity must be a JSON object, not ${typeName(raw)}` }]);
   const input: EntityInput = { attrs: {} };
-  if ("id" in raw) {
-    const id = raw.id;
-    if (!isUri(id))
-      out.add(
-        "id",
-        `must be a URI (such as urn:ngsi-ld:Type:local-id), not ${typeName(id) === "string" ? JSON.stringify(id) : typeName(id)}`,
-      );
-    else if (options.expectedId !== undefined && id !== options.expectedId) {
-      out.add("id", `${id} does not match the entity ${options.expectedId} of the request path`);
-    } else input.id = id;
-  } else if (options.whole) out.add("id", "is required");
-  if ("type" in raw) {
-    const types = typeof raw.type === "string" ? [raw.type] : raw.type;
-    if (
-      !Array.isArray(types) ||
-      types.length === 0 ||
-      !types.every((t) => typeof t === "string" && !checkName(t))
-    ) {
-      out.add(
-        "type",
-        `must be an entity type name or a non-empty array of them, not ${typeName(raw.type) === "object" ? JSON.stringify(raw.type) : typeName(raw.type)}`,
-      );
-    } else {
-      const expanded = types.map((t) => expandTerm(ctx, t));
-      // A name the @context maps to a JSON-LD keyword (the core context's "type" is "@type") is no type.
-      const keyword = types.find((_, i) => expanded[i]?.startsWith("@"));
-      if (keyword !== undefined)
-        out.add("type", `${JSON.stringify(keyword)} names a JSON-LD keyword, not an entity type`);
-      else input.types = [...new Set(expanded)];
-    }
-  } else if (options.whole) out.add("type", "is required");
+  const id = aliased(raw, "id", out);
+  if (id !== undefined) {
+    const problem = uriProblem(id.value);
+    if (problem !== undefined || typeof id.value !== "string") out.add(id.field, problem ?? "must be a URI");
+    else if (options.expectedId !== undefined && id.value !== options.expectedId) {
+      out.add(id.field, `${id.value} does not match the entity ${options.expectedId} of the request path`);
+    } else input.id = id.value;
+  } else if (options.whole && !("@id" in raw)) out.add("id", "is required");
+  const type = aliased(raw, "type", out);
+  if (type !== undefined) {
+    const types = entityTypes(type.value, type.field, ctx, out);
+    if (types) input.types = types;
+  } else if (options.whole && !("@type" in raw)) out.add("type", "is required");
   const where: Where = {
     ctx,
     out,
@@ -569,20 +709,21 @@ export function parseEntity(raw: unknown, ctx: ActiveContext, options: ParseOpti
     depth: 0,
   };
   for (const [key, value] of Object.entries(raw)) {
-    if (key === "id" || key === "type" || key === "@context" || SYSTEM_MEMBERS.has(key)) continue;
+    if (ENTITY_KEYWORDS.has(key) || IGNORED_MEMBERS.has(key)) continue;
     const problem = checkName(key);
     if (problem) {
       out.add(key, problem);
       continue;
     }
     const name = expandTerm(ctx, key);
-    if (SYSTEM_IRIS.has(name)) continue;
+    if (IGNORED_IRIS.has(name)) continue;
     if (name === SCOPE) {
       scope(value, key, options.partial, input, out);
       continue;
     }
-    if (RESERVED_IRIS.has(name) || name.startsWith("@")) {
-      out.add(key, `${key} is a reserved NGSI-LD member name and cannot name an attribute`);
+    const reserved = reservedName(key, name);
+    if (reserved !== undefined) {
+      out.add(key, `${reserved} and cannot name an attribute`);
       continue;
     }
     const updates = attributeInstances(value, name, key, where);

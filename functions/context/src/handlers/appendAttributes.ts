@@ -1,7 +1,7 @@
 import { routeOf } from "@sdp/lambda-kit";
 import { Entity } from "../domain/entity";
 import { ngsiRoute } from "../http/ngsi-route";
-import { parseOptions } from "../http/options";
+import { parseOptions, parseTypeSelector } from "../http/options";
 import { contextManifest } from "../manifest";
 import { contextDeps } from "../wiring";
 
@@ -10,9 +10,12 @@ export const buildHandler = (deps = contextDeps()) =>
     routeOf(contextManifest, "appendAttributes"),
     deps,
     { body: "object" },
-    async ({ params, query, payload, reply }) => {
+    async ({ params, query, ctx, payload, reply }) => {
       const noOverwrite = parseOptions(query.options, ["noOverwrite"]).has("noOverwrite");
-      return reply.updateResult(await Entity.appendAttributes(deps, params.entityId, payload, noOverwrite));
+      const selector = parseTypeSelector(ctx, query.type);
+      return reply.updateResult(
+        await Entity.appendAttributes(deps, params.entityId, payload, noOverwrite, selector),
+      );
     },
   );
 

@@ -2,6 +2,7 @@ import { routeOf } from "@sdp/lambda-kit";
 import { Entity } from "../domain/entity";
 import { expandAttributeId } from "../domain/query";
 import { ngsiRoute } from "../http/ngsi-route";
+import { parseTypeSelector } from "../http/options";
 import { contextManifest } from "../manifest";
 import { contextDeps } from "../wiring";
 
@@ -10,8 +11,9 @@ export const buildHandler = (deps = contextDeps()) =>
     routeOf(contextManifest, "updateAttribute"),
     deps,
     { body: "object", mergePatch: true },
-    async ({ params, ctx, payload, reply }) => {
-      await Entity.updateAttribute(deps, params.entityId, expandAttributeId(ctx, params.attrId), payload);
+    async ({ params, query, ctx, payload, reply }) => {
+      const name = expandAttributeId(ctx, params.attrId);
+      await Entity.updateAttribute(deps, params.entityId, name, payload, parseTypeSelector(ctx, query.type));
       return reply.noContent();
     },
   );

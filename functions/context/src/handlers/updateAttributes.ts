@@ -1,6 +1,7 @@
 import { routeOf } from "@sdp/lambda-kit";
 import { Entity } from "../domain/entity";
 import { ngsiRoute } from "../http/ngsi-route";
+import { parseTypeSelector } from "../http/options";
 import { contextManifest } from "../manifest";
 import { contextDeps } from "../wiring";
 
@@ -9,8 +10,10 @@ export const buildHandler = (deps = contextDeps()) =>
     routeOf(contextManifest, "updateAttributes"),
     deps,
     { body: "object" },
-    async ({ params, payload, reply }) =>
-      reply.updateResult(await Entity.updateAttributes(deps, params.entityId, payload)),
+    async ({ params, query, ctx, payload, reply }) =>
+      reply.updateResult(
+        await Entity.updateAttributes(deps, params.entityId, payload, parseTypeSelector(ctx, query.type)),
+      ),
   );
 
 export const handler = buildHandler();

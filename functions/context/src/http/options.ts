@@ -1,3 +1,4 @@
+import { isDomainError } from "@sdp/contracts";
 import { invalidData, invalidParameters } from "../domain/errors";
 import { type ActiveContext, expandTerm } from "../domain/jsonld";
 import { LOCATION } from "../domain/model";
@@ -5,6 +6,7 @@ import { checkName, isUri } from "../domain/normalize";
 import { parseProjection } from "../domain/projection";
 import { expandNames } from "../domain/query";
 import { type Format, parseLanguagePreference, type View } from "../domain/render";
+import { mapTypes, parseTypeSelection, type TypeExpression } from "../domain/type-selection";
 
 /**
  * The `options`, `format`, `attrs`, `pick`, `omit`, `lang`, `datasetId` and `geometryProperty` query
@@ -117,4 +119,18 @@ export function parseUpsertMode(text: string | undefined): "update" | "replace" 
   const options = parseOptions(text, ["update", "replace"]);
   if (options.size > 1) throw invalid("options", "update and replace exclude each other");
   return options.has("update") ? "update" : "replace";
+}
+
+/**
+ * The `type` selector of the operations on one entity (clause 4.17), its names expanded with the
+ * request's @context: the operation applies only to an entity that matches it.
+ */
+export function parseTypeSelector(ctx: ActiveContext, text: string | undefined): TypeExpression | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return mapTypes(parseTypeSelection(text), (name) => expandTerm(ctx, name));
+  } catch (error) {
+    if (isDomainError(error)) throw invalid("type", error.detail ?? "is not a type selection");
+    throw error;
+  }
 }

@@ -17,7 +17,17 @@ export interface TemporalInput {
   readonly attrs: Record<string, Attribute[]>;
 }
 
-const HEAD_MEMBERS = new Set(["id", "type", "@context", "createdAt", "modifiedAt", "deletedAt", "scope"]);
+const HEAD_MEMBERS = new Set([
+  "id",
+  "type",
+  "@id",
+  "@type",
+  "@context",
+  "createdAt",
+  "modifiedAt",
+  "deletedAt",
+  "scope",
+]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -38,7 +48,7 @@ export function parseTemporalEntity(
     }
   };
   const head: Record<string, unknown> = {};
-  for (const key of ["id", "type", "scope"]) if (key in raw) head[key] = raw[key];
+  for (const key of ["id", "type", "@id", "@type", "scope"]) if (key in raw) head[key] = raw[key];
   let id: string | undefined;
   let types: string[] | undefined;
   collect(() => {
