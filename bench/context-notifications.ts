@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDocumentClient, createDynamoDbClient, ensureTable } from "@sdp/aws";
@@ -21,6 +20,7 @@ import { Subscriptions } from "../functions/context/src/subscriptions/subscripti
 import { startDynamoDbLocal } from "../packages/local-runtime/src/emulators/dynamodb-local";
 import { startEventSourceMapping } from "../packages/local-runtime/src/event-source";
 import { freePort } from "../packages/local-runtime/src/net";
+import { startArrivalReceiver } from "./support/arrival-receiver";
 
 /**
  * `npx tsx bench/context-notifications.ts`: notification latency under load, loopback only.
@@ -92,23 +92,8 @@ async function main() {
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: ddb.endpoint,
   });
-  const arrivals = new Map<number, number>();
-  const receiver = createServer((req, res) => {
-    let text = "";
-    req.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    req.on("end", () => {
-      const now = performance.now();
-      for (const match of text.matchAll(/"seq":(\d+)/g)) {
-        const seq = Number(match[1]);
-        if (!arrivals.has(seq)) arrivals.set(seq, now);
-      }
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
+  const receiver = await startArrivalReceiver("seq");
+  const { arrivals, url: receiverUrl } = receiver;
   const mappings: Array<{ stop(): Promise<void> | void }> = [];
   try {
     // The destination's tables, from the manifest as the provisioner creates them.
@@ -259,8 +244,7 @@ async function main() {
     process.stdout.write(`${JSON.stringify({ notifications: rows, lost: UPDATES - latency.length })}\n`);
   } finally {
     await Promise.all(mappings.map((m) => m.stop()));
-    receiver.closeAllConnections();
-    await new Promise((resolve) => receiver.close(resolve));
+    await receiver.close();
     await ddb.stop();
     rmSync(work, { recursive: true, force: true });
   }

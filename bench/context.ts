@@ -1,6 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +13,7 @@ import { PLATFORM_ADMIN_GROUP, TokenClaims } from "@sdp/contracts";
 import { consoleProgress, startLocalRuntime } from "@sdp/local-runtime";
 import { z } from "zod";
 import { serviceManifests } from "../functions/registry";
+import { startArrivalReceiver } from "./support/arrival-receiver";
 
 /**
  * `npm run bench:context`: the NGSI-LD broker at a destination holding N entities, for each N of
@@ -127,23 +126,8 @@ const dataDir =
     join(process.env.SDP_BENCH_DATA_DIR ?? (existsSync(shm) ? shm : tmpdir()), "sdp-bench-context-"),
   );
 const loadedMarker = (size: number) => join(dataDir, `bench-loaded-${size}`);
-const arrivals = new Map<number, number>();
-const receiver = createServer((req, res) => {
-  let text = "";
-  req.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  req.on("end", () => {
-    const now = performance.now();
-    for (const match of text.matchAll(/"benchSeq":(\d+)/g)) {
-      const seq = Number(match[1]);
-      if (!arrivals.has(seq)) arrivals.set(seq, now);
-    }
-    res.writeHead(204).end();
-  });
-});
-await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done));
-const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
+const receiver = await startArrivalReceiver("benchSeq");
+const { arrivals, url: receiverUrl } = receiver;
 
 // The history recorder writes ~7 items per created entity (instances, series catalog, head): with it,
 // DynamoDB Local spends most of a load on history. Left out unless SDP_BENCH_HISTORY=1.
@@ -424,8 +408,7 @@ try {
   process.stdout.write(`${report.join("\n")}\n`);
 } finally {
   await runtime.stop();
-  receiver.closeAllConnections();
-  await new Promise((done) => receiver.close(done));
+  await receiver.close();
   if (!kept) rmSync(dataDir, { recursive: true, force: true });
 }
 
